@@ -1,0 +1,100 @@
+//! The command line: argument definitions here, one file per command beside it.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::env::Environment;
+use crate::load::LoadOptions;
+
+mod completions;
+mod config_get;
+mod config_list;
+mod config_path;
+mod config_schema;
+mod config_validate;
+pub mod output;
+mod show;
+
+pub use output::{Failure, Outcome};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clawctl",
+    version,
+    about = "Configure an AI-agent gateway, and see what its running service actually reads",
+    long_about = "clawctl manages the configuration of an AI-agent gateway: layered config with the origin of every value, schema validation before every write and restart, credentials the service can read, and the service's own view of it all.",
+    after_help = "Exit codes: 0 ok, 1 invalid config / error findings / failed probe, 2 usage error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Use the profile NAME: the home `clawctl-NAME` beside the default one.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Override one config value for this run (repeatable): --set gateway.port=19001.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read, check and edit the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show every config location considered, which one is used and why.
+    Path(config_path::PathArgs),
+    /// Print the effective value of a key.
+    Get(config_get::GetArgs),
+    /// List effective values, git-style: origin<TAB>key=value.
+    List(config_list::ListArgs),
+    /// Check the config against the schema and cross-field rules.
+    Validate(config_validate::ValidateArgs),
+    /// Print the JSON Schema of config.toml.
+    Schema(config_schema::SchemaArgs),
+}
+
+/// What every command gets: the CLI's environment and the global options.
+pub struct Ctx {
+    pub env: Environment,
+    pub opts: LoadOptions,
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let ctx = Ctx {
+        env: Environment::current(),
+        opts: LoadOptions {
+            profile: cli.global.profile.clone(),
+            sets: cli.global.sets.clone(),
+        },
+    };
+    let result = match cli.command {
+        Command::Config(c) => match c {
+            ConfigCommand::Path(a) => config_path::run(&ctx, a),
+            ConfigCommand::Get(a) => config_get::run(&ctx, a),
+            ConfigCommand::List(a) => config_list::run(&ctx, a),
+            ConfigCommand::Validate(a) => config_validate::run(&ctx, a),
+            ConfigCommand::Schema(a) => config_schema::run(&ctx, a),
+        },
+        Command::Completions(a) => completions::run(a),
+    };
+    output::finish(result)
+}

@@ -1,0 +1,46 @@
+//! Every environment variable clawctl itself reads, in one registry (as uv does),
+//! so the README's table and the code cannot disagree.
+//! Provider key variables (`MOONSHOT_API_KEY`, …) live in the provider catalog.
+
+/// Directory holding config.toml, credentials.toml, .env, backups/ and run/.
+pub const CLAWCTL_HOME: &str = "CLAWCTL_HOME";
+/// Path of the config file; overrides `$CLAWCTL_HOME/config.toml`.
+pub const CLAWCTL_CONFIG: &str = "CLAWCTL_CONFIG";
+/// Profile name: selects the home `clawctl-NAME` beside the default home.
+pub const CLAWCTL_PROFILE: &str = "CLAWCTL_PROFILE";
+/// Path of a provider catalog (TOML) that replaces the built-in one.
+pub const CLAWCTL_PROVIDER_CATALOG: &str = "CLAWCTL_PROVIDER_CATALOG";
+/// Prefix of config overrides: `CLAWCTL__GATEWAY__PORT=19001` sets `gateway.port`.
+pub const CONFIG_OVERRIDE_PREFIX: &str = "CLAWCTL__";
+/// The XDG base directory for configuration (used when `CLAWCTL_HOME` is unset).
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// The user's home directory.
+pub const HOME: &str = "HOME";
+
+/// (name, description) for documentation and `doctor`.
+pub const ALL: &[(&str, &str)] = &[
+    (
+        CLAWCTL_HOME,
+        "directory holding config.toml, credentials.toml, .env, backups/ and run/",
+    ),
+    (
+        CLAWCTL_CONFIG,
+        "path of the config file (overrides $CLAWCTL_HOME/config.toml)",
+    ),
+    (
+        CLAWCTL_PROFILE,
+        "profile name: uses the home `clawctl-NAME` beside the default one",
+    ),
+    (
+        CLAWCTL_PROVIDER_CATALOG,
+        "a provider catalog TOML file replacing the built-in one",
+    ),
+    (
+        "CLAWCTL__<KEY>__<PATH>",
+        "one config value, e.g. CLAWCTL__GATEWAY__PORT=19001",
+    ),
+    (
+        XDG_CONFIG_HOME,
+        "base directory for the default home ($XDG_CONFIG_HOME/clawctl)",
+    ),
+];

@@ -1,0 +1,108 @@
+//! Where a value came from. Precedence is the order of `Layer` — nowhere else.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::env::Environment;
+
+/// Configuration layers, lowest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    Default,
+    File,
+    DotEnv,
+    Env,
+    CommandArg,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layer::Default => "default",
+            Layer::File => "file",
+            Layer::DotEnv => "dotenv",
+            Layer::Env => "env",
+            Layer::CommandArg => "command line",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+    },
+    DotEnv {
+        path: PathBuf,
+        line: usize,
+        var: String,
+    },
+    Env {
+        var: String,
+    },
+    Set {
+        arg: String,
+    },
+}
+
+impl Origin {
+    pub fn layer(&self) -> Layer {
+        match self {
+            Origin::Default => Layer::Default,
+            Origin::File { .. } => Layer::File,
+            Origin::DotEnv { .. } => Layer::DotEnv,
+            Origin::Env { .. } => Layer::Env,
+            Origin::Set { .. } => Layer::CommandArg,
+        }
+    }
+
+    /// git-style label: `file:~/.config/clawctl/config.toml:12:9`, `env:CLAWCTL__GATEWAY__PORT`.
+    pub fn label(&self, env: &Environment) -> String {
+        match self {
+            Origin::Default => "default".into(),
+            Origin::File { path, line, col } => {
+                format!("file:{}:{line}:{col}", env.display_path(path))
+            }
+            Origin::DotEnv { path, line, var } => {
+                format!("dotenv:{}:{line} ({var})", env.display_path(path))
+            }
+            Origin::Env { var } => format!("env:{var}"),
+            Origin::Set { arg } => format!("command line:--set {arg}"),
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Origin::Default => json!({"layer": "default"}),
+            Origin::File { path, line, col } => {
+                json!({"layer": "file", "path": path, "line": line, "column": col})
+            }
+            Origin::DotEnv { path, line, var } => {
+                json!({"layer": "dotenv", "path": path, "line": line, "variable": var})
+            }
+            Origin::Env { var } => json!({"layer": "env", "variable": var}),
+            Origin::Set { arg } => json!({"layer": "command-arg", "argument": arg}),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File { path, line, col } => write!(f, "{}:{line}:{col}", path.display()),
+            Origin::DotEnv { path, line, var } => {
+                write!(f, "{}:{line} ({var})", path.display())
+            }
+            Origin::Env { var } => write!(f, "environment variable {var}"),
+            Origin::Set { arg } => write!(f, "--set {arg}"),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Conversions between toml_edit documents, JSON values and figment values, and
+//! the map from each key to its line and column in the file (figment tracks which
+//! provider a value came from but not where in the file).
+
+use std::collections::BTreeMap;
+
+use figment::value::{Dict, Empty, Num, Tag, Value as FValue};
+use serde_json::Value;
+
+use crate::keypath::KeyPath;
+
+pub fn item_to_json(item: &toml_edit::Item) -> Value {
+    match item {
+        toml_edit::Item::None => Value::Null,
+        toml_edit::Item::Value(v) => value_to_json(v),
+        toml_edit::Item::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), item_to_json(v)))
+                .collect(),
+        ),
+        toml_edit::Item::ArrayOfTables(a) => Value::Array(
+            a.iter()
+                .map(|t| {
+                    Value::Object(
+                        t.iter()
+                            .map(|(k, v)| (k.to_string(), item_to_json(v)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+pub fn value_to_json(v: &toml_edit::Value) -> Value {
+    match v {
+        toml_edit::Value::String(s) => Value::String(s.value().clone()),
+        toml_edit::Value::Integer(i) => Value::from(*i.value()),
+        toml_edit::Value::Float(f) => serde_json::Number::from_f64(*f.value())
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        toml_edit::Value::Boolean(b) => Value::Bool(*b.value()),
+        toml_edit::Value::Datetime(d) => Value::String(d.value().to_string()),
+        toml_edit::Value::Array(a) => Value::Array(a.iter().map(value_to_json).collect()),
+        toml_edit::Value::InlineTable(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), value_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// JSON → a toml_edit value (for writing). Null has no TOML form.
+pub fn json_to_toml_value(v: &Value) -> Option<toml_edit::Value> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => toml_edit::Value::from(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => toml_edit::Value::from(i),
+            None => toml_edit::Value::from(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => toml_edit::Value::from(s.as_str()),
+        Value::Array(items) => {
+            let mut a = toml_edit::Array::new();
+            for it in items {
+                if let Some(tv) = json_to_toml_value(it) {
+                    a.push(tv);
+                }
+            }
+            toml_edit::Value::Array(a)
+        }
+        Value::Object(map) => {
+            let mut t = toml_edit::InlineTable::new();
+            for (k, it) in map {
+                if let Some(tv) = json_to_toml_value(it) {
+                    t.insert(k, tv);
+                }
+            }
+            toml_edit::Value::InlineTable(t)
+        }
+    })
+}
+
+pub fn json_to_figment(v: &Value) -> FValue {
+    match v {
+        Value::Null => FValue::Empty(Tag::Default, Empty::None),
+        Value::Bool(b) => FValue::Bool(Tag::Default, *b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => FValue::Num(Tag::Default, Num::I64(i)),
+            (None, Some(u)) => FValue::Num(Tag::Default, Num::U64(u)),
+            _ => FValue::Num(Tag::Default, Num::F64(n.as_f64().unwrap_or(0.0))),
+        },
+        Value::String(s) => FValue::String(Tag::Default, s.clone()),
+        Value::Array(a) => FValue::Array(Tag::Default, a.iter().map(json_to_figment).collect()),
+        Value::Object(m) => FValue::Dict(Tag::Default, json_obj_to_dict(m)),
+    }
+}
+
+pub fn json_obj_to_dict(m: &serde_json::Map<String, Value>) -> Dict {
+    m.iter()
+        .map(|(k, v)| (k.clone(), json_to_figment(v)))
+        .collect()
+}
+
+pub fn figment_to_json(v: &FValue) -> Value {
+    match v {
+        FValue::String(_, s) => Value::String(s.clone()),
+        FValue::Char(_, c) => Value::String(c.to_string()),
+        FValue::Bool(_, b) => Value::Bool(*b),
+        FValue::Num(_, n) => match *n {
+            Num::U8(x) => Value::from(x),
+            Num::U16(x) => Value::from(x),
+            Num::U32(x) => Value::from(x),
+            Num::U64(x) => Value::from(x),
+            Num::U128(x) => Value::from(x as f64),
+            Num::USize(x) => Value::from(x),
+            Num::I8(x) => Value::from(x),
+            Num::I16(x) => Value::from(x),
+            Num::I32(x) => Value::from(x),
+            Num::I64(x) => Value::from(x),
+            Num::I128(x) => Value::from(x as f64),
+            Num::ISize(x) => Value::from(x),
+            Num::F32(x) => Value::from(x as f64),
+            Num::F64(x) => Value::from(x),
+        },
+        FValue::Empty(_, _) => Value::Null,
+        FValue::Dict(_, d) => Value::Object(
+            d.iter()
+                .map(|(k, v)| (k.clone(), figment_to_json(v)))
+                .collect(),
+        ),
+        FValue::Array(_, a) => Value::Array(a.iter().map(figment_to_json).collect()),
+    }
+}
+
+/// A position in a file, 1-based line and column (column in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+pub fn offset_to_pos(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    Pos {
+        line,
+        col: text[line_start..offset].chars().count() + 1,
+    }
+}
+
+/// Where each key sits in a parsed file: the key's span and its value's span.
+#[derive(Debug, Clone, Default)]
+pub struct SpanMap {
+    pub keys: BTreeMap<KeyPath, (std::ops::Range<usize>, Option<std::ops::Range<usize>>)>,
+}
+
+impl SpanMap {
+    pub fn from_document(doc: &toml_edit::ImDocument<&str>) -> SpanMap {
+        let mut map = SpanMap::default();
+        walk_table(doc.as_table(), &KeyPath::root(), &mut map);
+        map
+    }
+
+    /// The span of `path` or, failing that, of its nearest ancestor.
+    pub fn locate(&self, path: &KeyPath) -> Option<std::ops::Range<usize>> {
+        let mut p = Some(path.clone());
+        while let Some(cur) = p {
+            if let Some((k, v)) = self.keys.get(&cur) {
+                return Some(if cur == *path {
+                    v.clone().unwrap_or_else(|| k.clone())
+                } else {
+                    k.clone()
+                });
+            }
+            p = cur.parent();
+        }
+        None
+    }
+
+    /// The key's own span (for "unknown key" carets).
+    pub fn key_span(&self, path: &KeyPath) -> Option<std::ops::Range<usize>> {
+        self.keys.get(path).map(|(k, _)| k.clone())
+    }
+}
+
+fn walk_table(table: &toml_edit::Table, base: &KeyPath, map: &mut SpanMap) {
+    for (key, item) in table.iter() {
+        let path = base.child(key);
+        let key_span = table.key(key).and_then(|k| k.span());
+        let value_span = item.span().or_else(|| match item {
+            toml_edit::Item::Value(v) => v.span(),
+            _ => None,
+        });
+        if let Some(ks) = key_span.clone().or(value_span.clone()) {
+            map.keys.insert(path.clone(), (ks, value_span));
+        }
+        match item {
+            toml_edit::Item::Table(t) => walk_table(t, &path, map),
+            toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => walk_inline(t, &path, map),
+            toml_edit::Item::Value(toml_edit::Value::Array(a)) => walk_array(a, &path, map),
+            toml_edit::Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    let p = path.index(i);
+                    if let Some(s) = t.span() {
+                        map.keys.insert(p.clone(), (s, None));
+                    }
+                    walk_table(t, &p, map);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn walk_inline(table: &toml_edit::InlineTable, base: &KeyPath, map: &mut SpanMap) {
+    for (key, value) in table.iter() {
+        let path = base.child(key);
+        let key_span = table.key(key).and_then(|k| k.span());
+        if let Some(ks) = key_span.or(value.span()) {
+            map.keys.insert(path.clone(), (ks, value.span()));
+        }
+        match value {
+            toml_edit::Value::InlineTable(t) => walk_inline(t, &path, map),
+            toml_edit::Value::Array(a) => walk_array(a, &path, map),
+            _ => {}
+        }
+    }
+}
+
+fn walk_array(array: &toml_edit::Array, base: &KeyPath, map: &mut SpanMap) {
+    for (i, value) in array.iter().enumerate() {
+        let path = base.index(i);
+        if let Some(s) = value.span() {
+            map.keys.insert(path.clone(), (s.clone(), Some(s)));
+        }
+        match value {
+            toml_edit::Value::InlineTable(t) => walk_inline(t, &path, map),
+            toml_edit::Value::Array(a) => walk_array(a, &path, map),
+            _ => {}
+        }
+    }
+}
