@@ -12,6 +12,9 @@ pub const CLAWCTL_PROFILE: &str = "CLAWCTL_PROFILE";
 pub const CLAWCTL_PROVIDER_CATALOG: &str = "CLAWCTL_PROVIDER_CATALOG";
 /// Prefix of config overrides: `CLAWCTL__GATEWAY__PORT=19001` sets `gateway.port`.
 pub const CONFIG_OVERRIDE_PREFIX: &str = "CLAWCTL__";
+/// The gateway token, when the config refers to it as `${CLAWCTL_GATEWAY_TOKEN}` or
+/// has none.
+pub const CLAWCTL_GATEWAY_TOKEN: &str = "CLAWCTL_GATEWAY_TOKEN";
 /// The XDG base directory for configuration (used when `CLAWCTL_HOME` is unset).
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The user's home directory.

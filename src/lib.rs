@@ -7,16 +7,21 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod credentials;
 pub mod diagnostics;
 pub mod dotenv;
+pub mod edit;
 pub mod env;
 pub mod env_vars;
+pub mod failure;
 pub mod keypath;
 pub mod load;
 pub mod model;
 pub mod origin;
 pub mod paths;
+pub mod safe_write;
 pub mod schema;
 pub mod secret;
 pub mod tomlconv;
 pub mod validate;
+pub mod writer;

@@ -33,6 +33,23 @@ pub struct LoadOptions {
     pub profile: Option<String>,
     /// `--set key=value`, in order.
     pub sets: Vec<String>,
+    /// Check this text as config.toml instead of reading the file (a write in
+    /// progress is validated whole before it lands).
+    pub config_text: Option<String>,
+    /// Only defaults and the file: what the file alone says.
+    pub file_only: bool,
+}
+
+impl LoadOptions {
+    /// The same options, checking `text` alone as the config file.
+    pub fn for_file_text(&self, text: &str) -> LoadOptions {
+        LoadOptions {
+            profile: self.profile.clone(),
+            sets: Vec::new(),
+            config_text: Some(text.to_string()),
+            file_only: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -252,7 +269,11 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     let mut config_sha256 = None;
     let mut file_value = None;
     let mut file_spans = SpanMap::default();
-    match read_text_file(&paths.config, "config file") {
+    let read = match &opts.config_text {
+        Some(t) => Ok(Some(t.clone())),
+        None => read_text_file(&paths.config, "config file"),
+    };
+    match read {
         Ok(None) => {}
         Ok(Some(text)) => {
             config_exists = true;
@@ -299,7 +320,12 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
 
     // Layer 3: home .env.
     let mut dotenv = BTreeMap::new();
-    match read_text_file(&paths.dotenv, ".env file") {
+    let dotenv_read = if opts.file_only {
+        Ok(None)
+    } else {
+        read_text_file(&paths.dotenv, ".env file")
+    };
+    match dotenv_read {
         Ok(None) => {}
         Ok(Some(text)) => {
             files.push(FileRead {
@@ -354,7 +380,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
 
     // Layer 4: process environment, one provider per variable.
     for (name, value) in &env.vars {
-        if name.starts_with(env_vars::CONFIG_OVERRIDE_PREFIX) {
+        if !opts.file_only && name.starts_with(env_vars::CONFIG_OVERRIDE_PREFIX) {
             let origin = Origin::Env { var: name.clone() };
             if let Some(p) = override_provider(
                 &format!("env:{name}"),

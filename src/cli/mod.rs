@@ -10,9 +10,11 @@ mod config_get;
 mod config_list;
 mod config_path;
 mod config_schema;
+mod config_set;
+mod config_unset;
 mod config_validate;
 pub mod output;
-mod show;
+pub mod show;
 
 pub use output::{Failure, Outcome};
 
@@ -58,6 +60,10 @@ pub enum ConfigCommand {
     Get(config_get::GetArgs),
     /// List effective values, git-style: origin<TAB>key=value.
     List(config_list::ListArgs),
+    /// Set a key in config.toml, typed by the schema, keeping comments and layout.
+    Set(config_set::SetArgs),
+    /// Remove a key from config.toml.
+    Unset(config_unset::UnsetArgs),
     /// Check the config against the schema and cross-field rules.
     Validate(config_validate::ValidateArgs),
     /// Print the JSON Schema of config.toml.
@@ -84,6 +90,7 @@ pub fn main() -> i32 {
         opts: LoadOptions {
             profile: cli.global.profile.clone(),
             sets: cli.global.sets.clone(),
+            ..Default::default()
         },
     };
     let result = match cli.command {
@@ -91,6 +98,8 @@ pub fn main() -> i32 {
             ConfigCommand::Path(a) => config_path::run(&ctx, a),
             ConfigCommand::Get(a) => config_get::run(&ctx, a),
             ConfigCommand::List(a) => config_list::run(&ctx, a),
+            ConfigCommand::Set(a) => config_set::run(&ctx, a),
+            ConfigCommand::Unset(a) => config_unset::run(&ctx, a),
             ConfigCommand::Validate(a) => config_validate::run(&ctx, a),
             ConfigCommand::Schema(a) => config_schema::run(&ctx, a),
         },
