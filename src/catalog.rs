@@ -133,7 +133,7 @@ impl Catalog {
             .iter()
             .filter_map(|p| p.shape_match(key).map(|len| (len, p)))
             .collect();
-        matches.sort_by(|a, b| b.0.cmp(&a.0));
+        matches.sort_by_key(|m| std::cmp::Reverse(m.0));
         let best = matches.first().map(|m| m.0).unwrap_or(0);
         matches
             .into_iter()

@@ -288,7 +288,7 @@ impl Ctx<'_> {
         )
     }
 
-    fn from_profile(&self, id: &str, via: String) -> KeySource {
+    fn profile_source(&self, id: &str, via: String) -> KeySource {
         match self.store.get(id) {
             Some(c) => KeySource::found(
                 SourceKind::CredentialProfile,
@@ -306,7 +306,7 @@ impl Ctx<'_> {
     }
 
     /// All places variable `name` is set, in precedence order.
-    fn from_variable(&self, name: &str, via: &str) -> Vec<KeySource> {
+    fn variable_sources(&self, name: &str, via: &str) -> Vec<KeySource> {
         let mut out = Vec::new();
         let env = &self.loaded.env;
         if let Some(v) = env.vars.get(name).filter(|v| !v.is_empty()) {
@@ -355,12 +355,12 @@ impl Ctx<'_> {
         out
     }
 
-    fn from_config_value(&self, key: &str, value: &str) -> Vec<KeySource> {
+    fn config_value_sources(&self, key: &str, value: &str) -> Vec<KeySource> {
         let via = format!("{key} = {}", secret::display_config_secret(value));
         match secret::classify(value) {
-            SecretValue::CredRef(id) => vec![self.from_profile(id, via)],
+            SecretValue::CredRef(id) => vec![self.profile_source(id, via)],
             SecretValue::EnvRef(name) => {
-                let found = self.from_variable(name, &via);
+                let found = self.variable_sources(name, &via);
                 if found.is_empty() {
                     vec![KeySource::missing(
                         SourceKind::ProcessEnv,
@@ -432,12 +432,13 @@ pub fn resolve_provider(
         .get(provider)
         .and_then(|p| p.api_key.as_deref())
     {
-        sources.extend(ctx.from_config_value(&format!("models.providers.{provider}.api_key"), v));
+        sources
+            .extend(ctx.config_value_sources(&format!("models.providers.{provider}.api_key"), v));
     }
     let mut seen_profiles: Vec<String> = Vec::new();
     for id in cfg.auth.order.get(provider).into_iter().flatten() {
         seen_profiles.push(id.clone());
-        sources.push(ctx.from_profile(id, format!("auth.order.{provider}")));
+        sources.push(ctx.profile_source(id, format!("auth.order.{provider}")));
     }
     let mut own: Vec<&StoredCredential> = store
         .entries
@@ -448,10 +449,10 @@ pub fn resolve_provider(
         .collect();
     own.sort_by_key(|c| (!c.id.ends_with(":default"), c.id.clone()));
     for c in own {
-        sources.push(ctx.from_profile(&c.id, "credential profile of this provider".into()));
+        sources.push(ctx.profile_source(&c.id, "credential profile of this provider".into()));
     }
     for var in entry.map(|e| e.key_env.clone()).unwrap_or_default() {
-        sources.extend(ctx.from_variable(&var, "catalog key variable"));
+        sources.extend(ctx.variable_sources(&var, "catalog key variable"));
     }
     finish(
         provider.to_string(),
@@ -465,19 +466,19 @@ pub fn resolve_gateway_token(loaded: &Loaded, store: &Store) -> Resolved {
     let ctx = Ctx { loaded, store };
     let mut sources = Vec::new();
     if let Some(v) = loaded.config.gateway.auth.token.as_deref() {
-        sources.extend(ctx.from_config_value("gateway.auth.token", v));
+        sources.extend(ctx.config_value_sources("gateway.auth.token", v));
     }
     if !sources
         .iter()
         .any(|s| s.location == ctx.store_label("gateway:default"))
         && store.get("gateway:default").is_some()
     {
-        sources.push(ctx.from_profile(
+        sources.push(ctx.profile_source(
             "gateway:default",
             "credential profile of the gateway".into(),
         ));
     }
-    sources.extend(ctx.from_variable(
+    sources.extend(ctx.variable_sources(
         crate::env_vars::CLAWCTL_GATEWAY_TOKEN,
         "gateway token variable",
     ));

@@ -5,6 +5,10 @@
 //! [`env::Environment`]; the CLI's view and the running service's view are the same
 //! computation on different environments.
 
+// Diagnostics are large on purpose (file, span, origin, help); they travel only on
+// the error path, where their size costs nothing measurable.
+#![allow(clippy::result_large_err)]
+
 pub mod catalog;
 pub mod cli;
 pub mod credentials;

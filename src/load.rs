@@ -447,6 +447,12 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     });
     let value = tomlconv::figment_to_json(&FValue::from(merged));
 
+    // Diagnostics quote source lines: mask every secret in them first.
+    let mut secrets = Vec::new();
+    crate::writer::collect_secret_literals(&value, &KeyPath::root(), &mut secrets);
+    for text in sources.values_mut() {
+        *text = crate::secret::mask_in_source(text, &secrets);
+    }
     let mut loaded = Loaded {
         env: env.clone(),
         paths,

@@ -37,7 +37,7 @@ pub fn validator() -> &'static jsonschema::Validator {
 }
 
 /// Follow `$ref` into `$defs`.
-fn deref<'a>(node: &'a Value) -> &'a Value {
+fn deref(node: &Value) -> &Value {
     let mut node = node;
     for _ in 0..16 {
         match node.get("$ref").and_then(Value::as_str) {
@@ -306,17 +306,16 @@ pub fn coerce(path: &KeyPath, raw: &str) -> Result<Value, String> {
     if wants("string") {
         return Ok(Value::String(raw.to_string()));
     }
-    if wants("integer") {
-        if let Ok(n) = trimmed.parse::<i64>() {
-            return Ok(Value::from(n));
-        }
+    if wants("integer")
+        && let Ok(n) = trimmed.parse::<i64>()
+    {
+        return Ok(Value::from(n));
     }
-    if wants("number") {
-        if let Ok(n) = trimmed.parse::<f64>()
-            && let Some(v) = serde_json::Number::from_f64(n)
-        {
-            return Ok(Value::Number(v));
-        }
+    if wants("number")
+        && let Ok(n) = trimmed.parse::<f64>()
+        && let Some(v) = serde_json::Number::from_f64(n)
+    {
+        return Ok(Value::Number(v));
     }
     if wants("boolean") {
         match trimmed {

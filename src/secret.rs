@@ -141,45 +141,6 @@ pub fn display_config_secret(value: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn describes_without_revealing() {
-        let key = "sk-kimi-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
-        let d = describe(key);
-        assert!(d.starts_with("sk-kimi-… (sha256:"), "{d}");
-        assert!(d.ends_with(&format!("{} chars)", key.len())));
-        assert!(!d.contains("abcdefgh"));
-        assert_eq!(fingerprint(key).len(), "sha256:".len() + 8);
-    }
-
-    #[test]
-    fn classifies_references() {
-        assert_eq!(
-            classify("cred:moonshot:default"),
-            SecretValue::CredRef("moonshot:default")
-        );
-        assert_eq!(
-            classify("${MOONSHOT_API_KEY}"),
-            SecretValue::EnvRef("MOONSHOT_API_KEY")
-        );
-        assert!(matches!(classify("{env:X}"), SecretValue::Malformed(_)));
-        assert!(matches!(
-            classify("cred:nocolon"),
-            SecretValue::Malformed(_)
-        ));
-        assert!(matches!(classify("sk-abc"), SecretValue::Literal(_)));
-    }
-
-    #[test]
-    fn preview_hides_key_like_values() {
-        assert_eq!(preview("abc"), "abc");
-        assert!(preview("sk-0123456789abcdefghijkl").contains("sha256:"));
-    }
-}
-
 /// Names of variables or headers whose values are secrets.
 pub fn is_sensitive_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
@@ -233,4 +194,87 @@ pub fn is_secret_leaf(path: &crate::keypath::KeyPath, value: &str) -> bool {
             classify(value),
             SecretValue::EnvRef(_) | SecretValue::CredRef(_)
         )
+}
+
+/// Mask secrets inside a source text kept for diagnostics, without moving any byte
+/// offset: each secret keeps its known prefix and the rest becomes `*`. Both the
+/// known secret values and any quoted string that looks like a key are masked (a
+/// file with a syntax error cannot tell us which values are secrets).
+pub fn mask_in_source(text: &str, known: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in known.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s.as_str(), &mask_one(s));
+    }
+    let bytes = out.as_bytes().to_vec();
+    let mut result = String::with_capacity(out.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if (c == b'"' || c == b'\'')
+            && let Some(len) = bytes[i + 1..].iter().position(|b| *b == c || *b == b'\n')
+        {
+            {
+                let inner = &out[i + 1..i + 1 + len];
+                result.push(c as char);
+                if looks_secret(inner) {
+                    result.push_str(&mask_one(inner));
+                } else {
+                    result.push_str(inner);
+                }
+                i += 1 + len;
+                continue;
+            }
+        }
+        let ch = out[i..].chars().next().unwrap_or(' ');
+        result.push(ch);
+        i += ch.len_utf8();
+    }
+    result
+}
+
+fn mask_one(s: &str) -> String {
+    let keep = shape(s).map(str::len).unwrap_or(0);
+    let mut m = String::with_capacity(s.len());
+    m.push_str(&s[..keep]);
+    m.extend(std::iter::repeat_n('*', s.len() - keep));
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_without_revealing() {
+        let key = "sk-kimi-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+        let d = describe(key);
+        assert!(d.starts_with("sk-kimi-… (sha256:"), "{d}");
+        assert!(d.ends_with(&format!("{} chars)", key.len())));
+        assert!(!d.contains("abcdefgh"));
+        assert_eq!(fingerprint(key).len(), "sha256:".len() + 8);
+    }
+
+    #[test]
+    fn classifies_references() {
+        assert_eq!(
+            classify("cred:moonshot:default"),
+            SecretValue::CredRef("moonshot:default")
+        );
+        assert_eq!(
+            classify("${MOONSHOT_API_KEY}"),
+            SecretValue::EnvRef("MOONSHOT_API_KEY")
+        );
+        assert!(matches!(classify("{env:X}"), SecretValue::Malformed(_)));
+        assert!(matches!(
+            classify("cred:nocolon"),
+            SecretValue::Malformed(_)
+        ));
+        assert!(matches!(classify("sk-abc"), SecretValue::Literal(_)));
+    }
+
+    #[test]
+    fn preview_hides_key_like_values() {
+        assert_eq!(preview("abc"), "abc");
+        assert!(preview("sk-0123456789abcdefghijkl").contains("sha256:"));
+    }
 }

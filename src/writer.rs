@@ -206,14 +206,15 @@ pub fn collect_secret_literals(
     out: &mut Vec<String>,
 ) {
     match value {
-        serde_json::Value::String(s) if crate::secret::is_secret_leaf(path, s) => {
-            if matches!(
-                crate::secret::classify(s),
-                crate::secret::SecretValue::Literal(_)
-            ) && !s.is_empty()
-            {
-                out.push(s.clone());
-            }
+        serde_json::Value::String(s)
+            if crate::secret::is_secret_leaf(path, s)
+                && matches!(
+                    crate::secret::classify(s),
+                    crate::secret::SecretValue::Literal(_)
+                )
+                && !s.is_empty() =>
+        {
+            out.push(s.clone());
         }
         serde_json::Value::Object(m) => {
             for (k, v) in m {
