@@ -1,0 +1,374 @@
+//! `clawctl onboard`: store a provider key where the service can read it, configure
+//! the provider, optionally make one of its models the default, and prove it works.
+
+use std::io::{IsTerminal, Read};
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use super::output::print_json;
+use super::{Ctx, Failure, Outcome};
+use crate::catalog::{Catalog, Provider, Region};
+use crate::keypath::KeyPath;
+use crate::model::{AuthMode, split_model_ref};
+use crate::prompt::{Prompter, Terminal};
+use crate::writer::{NewCredential, edit_config};
+
+#[derive(Debug, Args, Default)]
+pub struct OnboardArgs {
+    /// What to set up: moonshot-api-key, moonshot-api-key-cn, kimi-code-api-key,
+    /// zai-api-key, zai-coding-global, zai-coding-cn, openai-api-key, anthropic-api-key,
+    /// openrouter-api-key, ollama, custom-api-key.
+    #[arg(long, value_name = "CHOICE")]
+    pub auth_choice: Option<String>,
+    /// Never prompt (automatic when standard input is not a terminal).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Read the key from standard input. Without it, the provider's variable
+    /// (MOONSHOT_API_KEY, …) is used. Keys are never taken from the command line.
+    #[arg(long)]
+    pub api_key_stdin: bool,
+    /// Model to make the default, e.g. moonshot/kimi-k2.5 (default: the provider's first).
+    #[arg(long, value_name = "REF")]
+    pub model: Option<String>,
+    /// Make the model the default even if one is set already.
+    #[arg(long)]
+    pub set_default: bool,
+    /// Base URL for custom-api-key (an OpenAI-compatible endpoint).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Provider id for custom-api-key (default: custom).
+    #[arg(long, value_name = "ID")]
+    pub provider_id: Option<String>,
+    /// Do not send a test request with the key.
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Save a key even though its shape belongs to another provider.
+    #[arg(long)]
+    pub force: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Everything onboarding decided, before anything is written.
+pub struct Plan {
+    pub provider_id: String,
+    pub catalog_id: String,
+    pub region: Region,
+    pub key: Option<SecretString>,
+    pub key_source: String,
+    pub base_url: Option<String>,
+    pub default_model: Option<String>,
+    pub probe: bool,
+}
+
+pub fn run(ctx: &Ctx, args: OnboardArgs) -> Outcome {
+    let interactive = !args.non_interactive && std::io::stdin().is_terminal() && args.auth_choice.is_none();
+    let mut terminal = Terminal;
+    run_with(ctx, args, interactive.then_some(&mut terminal as &mut dyn Prompter), &mut std::io::stdin())
+}
+
+/// The whole flow; `prompter` is None for non-interactive runs.
+pub fn run_with(ctx: &Ctx, args: OnboardArgs, prompter: Option<&mut dyn Prompter>, stdin: &mut dyn Read) -> Outcome {
+    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
+    let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
+    let current_default = loaded.config.primary_model().map(String::from);
+    let plan = match prompter {
+        Some(p) => interactive_plan(ctx, &catalog, current_default.as_deref(), p)?,
+        None => non_interactive_plan(ctx, &catalog, &args, current_default.as_deref(), stdin)?,
+    };
+    apply(ctx, &catalog, plan, args.json)
+}
+
+fn provider_and_region<'a>(catalog: &'a Catalog, choice: &str) -> Result<(&'a Provider, &'a Region), Failure> {
+    catalog.by_auth_choice(choice).ok_or_else(|| {
+        let choices: Vec<String> = catalog.auth_choices().into_iter().map(String::from).collect();
+        let hint = crate::schema::best_match(choice, &choices).map(|m| format!("did you mean `{m}`? ")).unwrap_or_default();
+        Failure::usage(format!("unknown --auth-choice `{choice}`\n  help: {hint}choices: {}", choices.join(", ")))
+    })
+}
+
+fn check_shape(catalog: &Catalog, provider: &Provider, key: &str, force: bool) -> Result<(), Failure> {
+    if provider.accepts_key_shape(key) || force {
+        return Ok(());
+    }
+    let owners = catalog.providers_for_key(key);
+    let hint = match owners.first() {
+        Some(o) => format!(
+            "it has the shape of a {} key; use: clawctl onboard --auth-choice {}",
+            o.name,
+            o.default_region().auth_choice
+        ),
+        None => format!("{} keys start with {}", provider.name, provider.key_shapes.join(" or ")),
+    };
+    Err(Failure::error(format!(
+        "this key ({}) does not look like a {} key: {hint}\n  help: keys are not interchangeable between providers; pass --force to save it anyway",
+        crate::secret::describe(key),
+        provider.name
+    )))
+}
+
+fn non_interactive_plan(ctx: &Ctx, catalog: &Catalog, args: &OnboardArgs, current_default: Option<&str>, stdin: &mut dyn Read) -> Result<Plan, Failure> {
+    let choice = args.auth_choice.as_deref().ok_or_else(|| {
+        Failure::usage(format!(
+            "--auth-choice is required without a terminal\n  help: choices: {}",
+            catalog.auth_choices().join(", ")
+        ))
+    })?;
+    let (provider, region) = provider_and_region(catalog, choice)?;
+    let provider_id = if provider.custom { args.provider_id.clone().unwrap_or_else(|| provider.id.clone()) } else { provider.id.clone() };
+    let (key, key_source) = if !provider.needs_key {
+        (None, String::new())
+    } else if args.api_key_stdin {
+        let mut s = String::new();
+        stdin.read_to_string(&mut s).map_err(|e| Failure::error(format!("cannot read the key from standard input: {e}")))?;
+        let s = s.trim().to_string();
+        if s.is_empty() {
+            return Err(Failure::error("standard input was empty: no key to store"));
+        }
+        (Some(SecretString::from(s)), "standard input".to_string())
+    } else {
+        let found = provider.key_env.iter().find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
+        match found {
+            Some((var, k)) => (Some(SecretString::from(k)), format!("${var}")),
+            None => {
+                return Err(Failure::error(format!(
+                    "no {} key: pipe it in with --api-key-stdin, or set {}",
+                    provider.name,
+                    provider.key_env.join(" or ")
+                )));
+            }
+        }
+    };
+    if let Some(k) = &key {
+        check_shape(catalog, provider, k.expose_secret(), args.force)?;
+    }
+    let base_url = if provider.custom {
+        Some(args.base_url.clone().ok_or_else(|| Failure::usage("custom-api-key needs --base-url https://…"))?)
+    } else {
+        args.base_url.clone().or_else(|| Some(region.base_url.clone()))
+    };
+    let default_model = if args.set_default || current_default.is_none() {
+        Some(match &args.model {
+            Some(m) => m.clone(),
+            None => match provider.models.first() {
+                Some(m) => format!("{provider_id}/{m}"),
+                None => return Err(Failure::usage(format!("{} has no catalog models: pass --model {provider_id}/MODEL", provider.name))),
+            },
+        })
+    } else {
+        None
+    };
+    Ok(Plan {
+        provider_id,
+        catalog_id: provider.id.clone(),
+        region: region.clone(),
+        key,
+        key_source,
+        base_url,
+        default_model,
+        probe: !args.no_probe,
+    })
+}
+
+fn interactive_plan(ctx: &Ctx, catalog: &Catalog, current_default: Option<&str>, p: &mut dyn Prompter) -> Result<Plan, Failure> {
+    let e = |m: String| Failure::error(m);
+    let providers: Vec<&Provider> = catalog.providers.iter().collect();
+    let names: Vec<String> = providers.iter().map(|p| format!("{} ({})", p.name, p.id)).collect();
+    p.explain("Which provider's key do you have? Moonshot (Kimi) and Kimi Coding are different providers with different keys.");
+    let provider = providers[p.select("Provider", &names, 0, true).map_err(e)?];
+    let region = if provider.regions.len() > 1 {
+        p.explain("Keys belong to one platform: a China-platform key is rejected by the international endpoint and the other way round.");
+        let regions: Vec<String> = provider.regions.iter().map(|r| format!("{} — {}", r.name, r.base_url)).collect();
+        provider.regions[p.select("Platform", &regions, 0, false).map_err(e)?].clone()
+    } else {
+        provider.default_region().clone()
+    };
+    let base_url = if provider.custom {
+        p.explain("The base URL of your OpenAI-compatible endpoint, e.g. https://llm.example.com/v1");
+        Some(p.input("Base URL", None).map_err(e)?)
+    } else {
+        Some(region.base_url.clone())
+    };
+    let key = if provider.needs_key {
+        let env_key = provider.key_env.iter().find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
+        let use_env = match &env_key {
+            Some((var, k)) => {
+                p.explain(&format!("${var} is set in this shell: {}.", crate::secret::describe(k)));
+                p.confirm(&format!("Store the key from ${var} (so the service can read it)?"), true).map_err(e)?
+            }
+            None => false,
+        };
+        if use_env {
+            env_key.map(|(var, k)| (SecretString::from(k), format!("${var}")))
+        } else {
+            p.explain("Paste the key; it is hidden as you type and stored in credentials.toml (0600), never in config.toml.");
+            let k = p.secret("API key").map_err(e)?.trim().to_string();
+            if k.is_empty() {
+                return Err(Failure::error("no key entered"));
+            }
+            Some((SecretString::from(k), "prompt".to_string()))
+        }
+    } else {
+        None
+    };
+    if let Some((k, _)) = &key
+        && let Err(f) = check_shape(catalog, provider, k.expose_secret(), false)
+    {
+        p.explain(&f.message);
+        if !p.confirm("Save it anyway?", false).map_err(e)? {
+            return Err(Failure::error("nothing was written"));
+        }
+    }
+    let mut models: Vec<String> = provider.models.iter().map(|m| format!("{}/{m}", provider.id)).collect();
+    let keep = current_default.map(|c| format!("keep the current default ({c})"));
+    if let Some(k) = &keep {
+        models.insert(0, k.clone());
+    }
+    let default_model = if models.is_empty() {
+        None
+    } else {
+        p.explain("The default model is what every agent uses unless it says otherwise.");
+        let i = p.select("Default model", &models, 0, true).map_err(e)?;
+        if keep.is_some() && i == 0 { None } else { Some(models[i].clone()) }
+    };
+    p.explain("A probe sends one cheap authenticated request (list models) to check the key.");
+    let probe = p.confirm("Probe the key now?", true).map_err(e)?;
+    let (key, key_source) = match key {
+        Some((k, s)) => (Some(k), s),
+        None => (None, String::new()),
+    };
+    Ok(Plan {
+        provider_id: provider.id.clone(),
+        catalog_id: provider.id.clone(),
+        region,
+        key,
+        key_source,
+        base_url,
+        default_model,
+        probe,
+    })
+}
+
+fn kp(s: &str) -> KeyPath {
+    KeyPath::parse(s).expect("static key")
+}
+
+fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
+    let id = plan.provider_id.clone();
+    let profile = format!("{id}:default");
+    let provider_path = kp("models.providers").child(id.as_str());
+    let mut creds = Vec::new();
+    if let Some(k) = &plan.key {
+        creds.push(NewCredential {
+            id: profile.clone(),
+            provider: id.clone(),
+            kind: AuthMode::ApiKey,
+            secret: k.clone(),
+        });
+    }
+    let catalog_entry = catalog.get(&plan.catalog_id);
+    let (_, applied) = edit_config(&ctx.env, &ctx.opts, false, creds, |doc| {
+        let mut set = |path: KeyPath, v: Value| -> Result<(), Failure> {
+            let current = crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &path).cloned();
+            if current.as_ref() != Some(&v) {
+                crate::edit::set(doc, &path, &v, false, false).map_err(|e| Failure::error(e.to_string()))?;
+            }
+            Ok(())
+        };
+        if let Some(url) = &plan.base_url {
+            // The catalog's default endpoint needs no line in the file unless the
+            // file says otherwise already (switching platforms must be written).
+            let is_default = catalog_entry.is_some_and(|p| p.default_region().base_url == *url && p.regions.len() == 1);
+            if !is_default || catalog_entry.is_some_and(|p| p.custom) {
+                set(provider_path.child("base_url"), json!(url))?;
+            }
+        }
+        if catalog_entry.is_some_and(|p| p.custom) {
+            set(provider_path.child("api"), json!("openai-completions"))?;
+        }
+        if plan.key.is_some() {
+            set(provider_path.child("api_key"), json!(format!("cred:{profile}")))?;
+            set(kp("auth.profiles").child(profile.as_str()).child("provider"), json!(id))?;
+            set(kp("auth.profiles").child(profile.as_str()).child("mode"), json!("api_key"))?;
+        }
+        if let Some(m) = &plan.default_model {
+            set(kp("agents.defaults.model.primary"), json!(m))?;
+        }
+        if catalog_entry.is_none_or(|p| p.custom)
+            && let Some(m) = plan.default_model.as_deref().and_then(split_model_ref)
+            && m.0 == id
+        {
+            let models_path = provider_path.child("models");
+            let cur = crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &models_path).cloned();
+            if !cur.as_ref().and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == m.1)) {
+                crate::edit::set(doc, &models_path, &json!(m.1), true, false).map_err(|e| Failure::error(e.to_string()))?;
+            }
+        }
+        Ok(())
+    })?;
+
+    // What the views see now.
+    let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
+    let store = crate::credentials::Store::read(&loaded.paths.credentials);
+    let cli_view = crate::credentials::resolve_provider(&loaded, &store, catalog, &id);
+    let probe = if plan.probe {
+        super::models_status::probe_provider(ctx, &loaded, &store, catalog, &id)
+    } else {
+        None
+    };
+    let service = super::service_check::key_visibility(ctx, catalog, &id);
+    let probe_failed = probe.as_ref().is_some_and(|p| !p.ok);
+
+    if json_out {
+        print_json(&json!({
+            "provider": id,
+            "region": plan.region.id,
+            "profile": if plan.key.is_some() { Some(profile.clone()) } else { None },
+            "key": plan.key.as_ref().map(|k| crate::secret::describe(k.expose_secret())),
+            "key_from": plan.key_source,
+            "config": applied.config,
+            "config_changed": applied.changed,
+            "credentials_changed": applied.credentials_changed,
+            "default_model": loaded.config.primary_model(),
+            "cli_view": cli_view,
+            "probe": probe.as_ref().map(|p| p.to_json()),
+            "service": service.to_json(),
+        }));
+        return Ok(if probe_failed { 1 } else { 0 });
+    }
+    let env = &ctx.env;
+    if let Some(k) = &plan.key {
+        println!(
+            "stored the {} key {} (from {}) as profile {profile} in {}",
+            catalog_entry.map(|p| p.name.as_str()).unwrap_or(&id),
+            crate::secret::describe(k.expose_secret()),
+            plan.key_source,
+            env.display_path(&loaded.paths.credentials)
+        );
+    }
+    println!(
+        "{} {}: provider {id} ({}){}",
+        if applied.changed { "updated" } else { "unchanged" },
+        env.display_path(&applied.config),
+        plan.region.name,
+        plan.base_url.as_ref().map(|u| format!(", {u}")).unwrap_or_default()
+    );
+    match loaded.config.primary_model() {
+        Some(m) => println!("default model: {m}"),
+        None => println!("default model: not set (clawctl config set agents.defaults.model.primary {id}/MODEL)"),
+    }
+    if let Some(p) = &probe {
+        println!("probe: {}", p.summary);
+        for line in &p.findings {
+            println!("  {line}");
+        }
+    }
+    println!("{}", service.summary);
+    for c in &service.fix {
+        println!("  fix: {c}");
+    }
+    Ok(if probe_failed { 1 } else { 0 })
+}
