@@ -16,6 +16,7 @@ pub mod load;
 pub mod model;
 pub mod origin;
 pub mod paths;
+pub mod probe;
 pub mod schema;
 pub mod secret;
 pub mod tomlconv;
