@@ -23,6 +23,7 @@ pub mod load;
 pub mod model;
 pub mod origin;
 pub mod paths;
+pub mod probe;
 pub mod prompt;
 pub mod safe_write;
 pub mod schema;
