@@ -60,6 +60,10 @@ pub const DETAIL_MAX_CHARS: usize = 200;
 /// A model list is small; anything bigger is not worth reading for a message.
 const BODY_MAX_BYTES: u64 = 64 * 1024;
 
+/// How long past its timeout a probe may wait for a host name lookup that ureq's
+/// deadline does not cover, before reporting a timeout anyway.
+const RESOLVER_GRACE: Duration = Duration::from_secs(1);
+
 /// What replaces a secret in any text we show.
 const REDACTED: &str = "[redacted]";
 
@@ -136,7 +140,10 @@ impl fmt::Debug for ProbeTarget<'_> {
             .collect();
         f.debug_struct("ProbeTarget")
             .field("provider_id", &self.provider_id)
-            .field("base_url", &scrub(self.base_url, &self.secrets()))
+            .field(
+                "base_url",
+                &scrub(&without_userinfo(self.base_url), &self.secrets()),
+            )
             .field("api", &self.api)
             .field("key", &self.key.map(secret::describe))
             .field("headers", &headers)
@@ -270,10 +277,21 @@ pub fn endpoint_url(base_url: &str, api: ApiStyle) -> String {
     format!("{base}{path}")
 }
 
-/// Probe one endpoint: one request, no retries, bounded by `t.timeout`.
+/// Probe one endpoint: one request, no retries, bounded by `t.timeout` (plus at
+/// most a second when the host name lookup hangs).
 pub fn probe(t: &ProbeTarget) -> ProbeResult {
+    probe_with(t, |agent| agent)
+}
+
+/// [`probe`] with a hook on the HTTP agent, so unit tests can slow the resolver down.
+fn probe_with(
+    t: &ProbeTarget,
+    configure: impl FnOnce(ureq::AgentBuilder) -> ureq::AgentBuilder,
+) -> ProbeResult {
     let start = Instant::now();
     let secrets = t.secrets();
+    // An empty key is no key: "Bearer " would only muddy the answer.
+    let key = t.key.filter(|k| !k.is_empty());
     let url = endpoint_url(t.base_url, t.api);
     let done = |outcome: Outcome, status: Option<u16>, detail: &str| ProbeResult {
         outcome,
@@ -295,29 +313,32 @@ pub fn probe(t: &ProbeTarget) -> ProbeResult {
             "the base URL must start with https:// (or http:// for a local server)",
         );
     }
-    // A key with a pasted line break cannot be a header value; sending it would fail
-    // in the HTTP client with an error that names the header, so say it plainly.
-    if t.key.is_some_and(|k| k.chars().any(char::is_control)) {
+    // API keys are printable ASCII. A pasted line break cannot be a header value at
+    // all, and an invisible or typographic character only earns a bare 401: say
+    // what is wrong instead of sending it.
+    if key.is_some_and(|k| !k.chars().all(|c| c.is_ascii_graphic() || c == ' ')) {
         return done(
             Outcome::Auth,
             None,
-            "the key contains a line break or other control character (pasted with a newline?); it was not sent",
+            "the key contains a line break, an invisible or a non-ASCII character (a copy-paste accident?); it was not sent",
         );
     }
 
-    let agent = ureq::AgentBuilder::new()
-        .timeout(t.timeout)
-        // Never follow: see the module docs (x-api-key would survive a cross-host hop).
-        .redirects(0)
-        .user_agent(concat!("clawctl/", env!("CARGO_PKG_VERSION")))
-        .build();
+    let agent = configure(
+        ureq::AgentBuilder::new()
+            .timeout(t.timeout)
+            // Never follow: see the module docs (x-api-key would survive a cross-host hop).
+            .redirects(0)
+            .user_agent(concat!("clawctl/", env!("CARGO_PKG_VERSION"))),
+    )
+    .build();
     let mut req = agent.get(&url);
     for (name, value) in t.headers {
         req = req.set(name, value);
     }
     // The key header is set after the config headers so the key being probed is the
     // one sent, as the gateway does.
-    match (t.api, t.key) {
+    match (t.api, key) {
         (ApiStyle::AnthropicMessages, key) => {
             if let Some(key) = key {
                 req = req.set("x-api-key", key);
@@ -334,28 +355,39 @@ pub fn probe(t: &ProbeTarget) -> ProbeResult {
         (_, None) => {}
     }
 
-    let response = match req.call() {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(ureq::Error::Transport(tr)) => {
-            let io_kind = io_error_kind(&tr);
-            let outcome = classify_transport(tr.kind(), tr.message(), io_kind);
-            let mut detail = transport_detail(&tr);
-            if outcome == Outcome::Timeout {
-                detail = format!("no answer within {:?} ({detail})", t.timeout);
-            }
+    // ureq's deadline covers connecting, TLS and reading, but not the host name
+    // lookup (getaddrinfo cannot be interrupted), and a stuck resolver is common
+    // behind VPNs. The request runs on its own thread so the caller waits at most
+    // the timeout plus a little; a thread left behind ends when its lookup does.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(exchange(req));
+    });
+    let answer = match rx.recv_timeout(t.timeout + RESOLVER_GRACE) {
+        Ok(answer) => answer,
+        Err(_) => {
+            let detail = format!(
+                "no answer within {:?} (the host name lookup did not finish)",
+                t.timeout
+            );
+            return done(Outcome::Timeout, None, &detail);
+        }
+    };
+    let (status, location, body) = match answer {
+        Exchange::Answered {
+            status,
+            location,
+            body,
+        } => (status, location, body),
+        Exchange::Failed(outcome, detail) => {
+            let detail = if outcome == Outcome::Timeout {
+                format!("no answer within {:?} ({detail})", t.timeout)
+            } else {
+                detail
+            };
             return done(outcome, None, &detail);
         }
     };
-    let status = response.status();
-    let location = response.header("location").map(str::to_owned);
-    let mut body = Vec::new();
-    // A body that cannot be read in time still leaves the status, which is the
-    // answer; the message is a bonus.
-    let _ = response
-        .into_reader()
-        .take(BODY_MAX_BYTES)
-        .read_to_end(&mut body);
-    let body = String::from_utf8_lossy(&body);
 
     let mut outcome = classify_status(status);
     let detail = if (300..400).contains(&status) {
@@ -366,6 +398,7 @@ pub fn probe(t: &ProbeTarget) -> ProbeResult {
     } else if outcome.is_ok() {
         match serde_json::from_str::<serde_json::Value>(&body) {
             Ok(json) => match model_count(&json) {
+                Some(1) => "1 model listed".to_string(),
                 Some(n) => format!("{n} models listed"),
                 None => "ok".to_string(),
             },
@@ -380,6 +413,41 @@ pub fn probe(t: &ProbeTarget) -> ProbeResult {
         error_message(&body).unwrap_or_else(|| status_text(status).to_string())
     };
     done(outcome, Some(status), &detail)
+}
+
+/// What came back from the wire, before classification.
+enum Exchange {
+    Answered {
+        status: u16,
+        location: Option<String>,
+        body: String,
+    },
+    Failed(Outcome, String),
+}
+
+/// Send the request and read (the start of) the answer.
+fn exchange(req: ureq::Request) -> Exchange {
+    let response = match req.call() {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(ureq::Error::Transport(tr)) => {
+            let outcome = classify_transport(tr.kind(), tr.message(), io_error_kind(&tr));
+            return Exchange::Failed(outcome, transport_detail(&tr));
+        }
+    };
+    let status = response.status();
+    let location = response.header("location").map(str::to_owned);
+    let mut body = Vec::new();
+    // A body that cannot be read in time still leaves the status, which is the
+    // answer; the message is a bonus.
+    let _ = response
+        .into_reader()
+        .take(BODY_MAX_BYTES)
+        .read_to_end(&mut body);
+    Exchange::Answered {
+        status,
+        location,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 /// The outcome an HTTP status means.
@@ -853,6 +921,26 @@ mod tests {
             endpoint_url("http://127.0.0.1:11434", Ollama),
             "http://127.0.0.1:11434/api/tags"
         );
+    }
+
+    #[test]
+    fn a_hanging_name_lookup_is_still_bounded_by_the_timeout() {
+        let slow_resolver = |_: &str| -> std::io::Result<Vec<std::net::SocketAddr>> {
+            std::thread::sleep(Duration::from_secs(5));
+            Err(std::io::Error::other("gave up"))
+        };
+        let t = ProbeTarget {
+            timeout: Duration::from_millis(200),
+            ..ProbeTarget::new(
+                "moonshot",
+                "https://api.moonshot.ai/v1",
+                ApiStyle::OpenaiCompletions,
+                Some("sk-Zq81mXv0pLr4TtYb6NcW2eHs9AaDf3Gj"),
+            )
+        };
+        let r = probe_with(&t, |agent| agent.resolver(slow_resolver));
+        assert_eq!(r.outcome, Outcome::Timeout, "{r:?}");
+        assert!(r.detail.contains("host name lookup"), "{r:?}");
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn ollama_style_lists_tags_without_a_key() {
     let base = fake.base_url();
     let r = probe(&target(&base, ApiStyle::Ollama, None));
     assert_eq!(r.outcome, Outcome::Ok, "{r:?}");
-    assert_eq!(r.detail, "1 models listed");
+    assert_eq!(r.detail, "1 model listed");
     let seen = &fake.requests()[0];
     assert_eq!(seen.path, "/api/tags");
     assert!(!seen.bearer && !seen.x_api_key, "{seen:?}");
@@ -270,13 +270,15 @@ fn bad_base_urls_are_invalid_without_a_request() {
 }
 
 #[test]
-fn a_key_with_a_pasted_newline_is_not_sent() {
+fn a_key_with_a_pasted_newline_or_invisible_character_is_not_sent() {
     let fake = FakeProvider::openai().accept_key(KEY).start();
     let base = fake.base_url();
-    let key = format!("{KEY}\n");
-    let r = probe(&target(&base, ApiStyle::OpenaiCompletions, Some(&key)));
-    assert_eq!(r.outcome, Outcome::Auth, "{r:?}");
-    assert!(r.detail.contains("line break"), "{r:?}");
+    for key in [format!("{KEY}\n"), format!("{KEY}\u{200b}")] {
+        let r = probe(&target(&base, ApiStyle::OpenaiCompletions, Some(&key)));
+        assert_eq!(r.outcome, Outcome::Auth, "{r:?}");
+        assert!(r.detail.contains("it was not sent"), "{r:?}");
+        assert_result_clean(&r, KEY);
+    }
     assert_eq!(fake.request_count(), 0);
 }
 
