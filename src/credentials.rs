@@ -201,6 +201,8 @@ pub struct KeySource {
     pub shape: Option<String>,
     pub length: Option<usize>,
     pub wins: bool,
+    /// The environment variable this source is, when it is one (names are not secret).
+    pub variable: Option<String>,
     /// Why this source cannot be used (referenced but missing, empty, …).
     pub problem: Option<String>,
     #[serde(skip)]
@@ -217,6 +219,7 @@ impl KeySource {
             shape: secret::shape(value).map(String::from),
             length: Some(value.chars().count()),
             wins: false,
+            variable: None,
             problem: None,
             secret: Some(SecretString::from(value.to_string())),
         }
@@ -231,6 +234,7 @@ impl KeySource {
             shape: None,
             length: None,
             wins: false,
+            variable: None,
             problem: Some(problem),
             secret: None,
         }
@@ -307,6 +311,14 @@ impl Ctx<'_> {
 
     /// All places variable `name` is set, in precedence order.
     fn variable_sources(&self, name: &str, via: &str) -> Vec<KeySource> {
+        let mut out = self.variable_sources_unnamed(name, via);
+        for s in &mut out {
+            s.variable = Some(name.to_string());
+        }
+        out
+    }
+
+    fn variable_sources_unnamed(&self, name: &str, via: &str) -> Vec<KeySource> {
         let mut out = Vec::new();
         let env = &self.loaded.env;
         if let Some(v) = env.vars.get(name).filter(|v| !v.is_empty()) {

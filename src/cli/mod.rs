@@ -13,6 +13,9 @@ mod config_schema;
 mod config_set;
 mod config_unset;
 mod config_validate;
+mod models_status;
+mod onboard;
+mod service_check;
 pub mod output;
 pub mod show;
 
@@ -41,6 +44,12 @@ pub struct GlobalArgs {
     /// Override one config value for this run (repeatable): --set gateway.port=19001.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Service view: read this service definition (plist, unit, task XML, .cmd) instead of discovering it.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub service_file: Option<std::path::PathBuf>,
+    /// Service view: read this running process instead of discovering it.
+    #[arg(long, global = true, value_name = "PID")]
+    pub pid: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +57,11 @@ pub enum Command {
     /// Read, check and edit the config.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Store a provider key where the service can read it, and configure the provider.
+    Onboard(onboard::OnboardArgs),
+    /// Models and their providers' keys.
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -70,10 +84,17 @@ pub enum ConfigCommand {
     Schema(config_schema::SchemaArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Per provider: the key each view uses, its source, endpoint, and (--probe) whether it works.
+    Status(models_status::ModelsStatusArgs),
+}
+
 /// What every command gets: the CLI's environment and the global options.
 pub struct Ctx {
     pub env: Environment,
     pub opts: LoadOptions,
+    pub service_opts: crate::service_view::ServiceOptions,
 }
 
 pub fn main() -> i32 {
@@ -92,6 +113,10 @@ pub fn main() -> i32 {
             sets: cli.global.sets.clone(),
             ..Default::default()
         },
+        service_opts: crate::service_view::ServiceOptions {
+            service_file: cli.global.service_file.clone(),
+            pid: cli.global.pid,
+        },
     };
     let result = match cli.command {
         Command::Config(c) => match c {
@@ -103,6 +128,8 @@ pub fn main() -> i32 {
             ConfigCommand::Validate(a) => config_validate::run(&ctx, a),
             ConfigCommand::Schema(a) => config_schema::run(&ctx, a),
         },
+        Command::Onboard(a) => onboard::run(&ctx, a),
+        Command::Models(ModelsCommand::Status(a)) => models_status::run(&ctx, a),
         Command::Completions(a) => completions::run(a),
     };
     output::finish(result)

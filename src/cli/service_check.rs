@@ -15,7 +15,7 @@ pub fn service_loaded(ctx: &Ctx) -> Option<ServiceLoaded> {
     let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
     let env = view.environment?;
     let label = env.origin.clone();
-    let loaded = crate::load::load(&env, &ctx.opts.without_sets()).ok()?;
+    let loaded = crate::load::load(&env, &crate::load::LoadOptions::default()).ok()?;
     Some(ServiceLoaded { loaded, label })
 }
 
@@ -43,7 +43,7 @@ pub fn key_visibility(ctx: &Ctx, catalog: &crate::catalog::Catalog, provider: &s
         };
     };
     let label = env.origin.clone();
-    let Ok(loaded) = crate::load::load(&env, &ctx.opts.without_sets()) else {
+    let Ok(loaded) = crate::load::load(&env, &crate::load::LoadOptions::default()) else {
         return Visibility { summary: format!("service ({label}): cannot load its config"), fix: vec![], json: json!({"installed": true, "loadable": false}) };
     };
     let store = crate::credentials::Store::read(&loaded.paths.credentials);

@@ -1,0 +1,223 @@
+//! `clawctl gateway run|status|restart`.
+
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::output::print_json;
+use super::{Ctx, Failure, Outcome};
+use crate::credentials::{self, Store};
+use crate::load::{LoadOptions, load};
+use crate::receipt::Receipt;
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Run the gateway in the foreground (what the service manager starts).
+    Run,
+    /// Is it up, which config does it serve, and does the CLI's token work?
+    Status(StatusArgs),
+    /// Validate the config as the service will load it, then restart it.
+    Restart(RestartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Seconds to wait for the gateway to come back.
+    #[arg(long, default_value_t = 10)]
+    pub wait: u64,
+}
+
+pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
+    match cmd {
+        GatewayCommand::Run => Ok(crate::gateway::run(&ctx.env, crate::gateway::RunOptions { load: ctx.opts.clone() })),
+        GatewayCommand::Status(a) => status(ctx, a),
+        GatewayCommand::Restart(a) => restart(ctx, a),
+    }
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(timeout).redirects(0).build()
+}
+
+pub fn healthz(listen: &str) -> bool {
+    let url = format!("http://{}/healthz", connect_host(listen));
+    agent(Duration::from_secs(2)).get(&url).call().is_ok()
+}
+
+/// A listen address as a client connects to it (0.0.0.0 → 127.0.0.1).
+fn connect_host(listen: &str) -> String {
+    listen.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
+}
+
+/// GET /v1/status with a token: Ok(status code).
+pub fn status_with_token(listen: &str, token: Option<&str>) -> Result<u16, String> {
+    let url = format!("http://{}/v1/status", connect_host(listen));
+    let mut req = agent(Duration::from_secs(3)).get(&url);
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    match req.call() {
+        Ok(r) => Ok(r.status()),
+        Err(ureq::Error::Status(code, _)) => Ok(code),
+        Err(e) => Err(crate::probe::scrub(&e.to_string(), &token.into_iter().collect::<Vec<_>>())),
+    }
+}
+
+struct Finding {
+    ok: bool,
+    text: String,
+    fix: Option<String>,
+}
+
+fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
+    let cli = load(&ctx.env, &ctx.opts)?;
+    let service = super::service_check::service_loaded(ctx);
+    // The receipt where the service writes it (its home), else where the CLI looks.
+    let receipt_path = service.as_ref().map(|s| s.loaded.paths.receipt()).unwrap_or_else(|| cli.paths.receipt());
+    let receipt = Receipt::read(&receipt_path);
+    let mut findings: Vec<Finding> = Vec::new();
+    let Ok(receipt) = receipt else {
+        let msg = format!("no gateway is running: no receipt at {}", ctx.env.display_path(&receipt_path));
+        if args.json {
+            print_json(&json!({"running": false, "receipt": receipt_path, "findings": [msg]}));
+        } else {
+            println!("{msg}");
+            println!("  start it: clawctl gateway run   (or install the service: clawctl service install)");
+        }
+        return Ok(1);
+    };
+    let alive = receipt.pid_alive();
+    findings.push(Finding { ok: alive, text: format!("pid {} {}", receipt.pid, if alive { "is alive" } else { "is gone (stale receipt)" }), fix: (!alive).then(|| "clawctl gateway run".to_string()) });
+    let reachable = alive && healthz(&receipt.listen);
+    findings.push(Finding { ok: reachable, text: format!("http://{} {}", receipt.listen, if reachable { "answers /healthz" } else { "does not answer" }), fix: None });
+    let same_file = receipt.config_path == cli.paths.config;
+    findings.push(Finding {
+        ok: same_file,
+        text: if same_file { format!("serves {}", ctx.env.display_path(&receipt.config_path)) } else {
+            format!("serves {} but this shell uses {}", ctx.env.display_path(&receipt.config_path), ctx.env.display_path(&cli.paths.config))
+        },
+        fix: (!same_file).then(|| "clawctl service install --force && clawctl gateway restart".into()),
+    });
+    let current_hash = crate::load::read_text_file(&receipt.config_path, "config").ok().flatten().map(|t| crate::load::sha256_hex(t.as_bytes()));
+    let fresh = current_hash == receipt.config_sha256;
+    findings.push(Finding {
+        ok: fresh,
+        text: if fresh { "the running config equals the file on disk".into() } else { "the config file changed since the gateway loaded it: restart needed".into() },
+        fix: (!fresh).then(|| "clawctl gateway restart".into()),
+    });
+    let store = Store::read(&cli.paths.credentials);
+    let cli_token = credentials::resolve_gateway_token(&cli, &store);
+    let mut token_json = json!(null);
+    if reachable {
+        match status_with_token(&receipt.listen, cli_token.secret()) {
+            Ok(200) => findings.push(Finding { ok: true, text: "the CLI's token is accepted".into(), fix: None }),
+            Ok(401) => {
+                let cli_desc = cli_token.winner().map(|w| format!("{} from {}", w.describe(), w.location)).unwrap_or_else(|| "none".into());
+                let svc_desc = receipt
+                    .gateway_token
+                    .as_ref()
+                    .map(|k| format!("{}… ({}, {} chars) from {}", k.shape.clone().unwrap_or_default(), k.fingerprint.clone().unwrap_or_default(), k.length.unwrap_or(0), k.source))
+                    .unwrap_or_else(|| "none".into());
+                token_json = json!({"cli": cli_desc, "service": svc_desc});
+                findings.push(Finding {
+                    ok: false,
+                    text: format!("token mismatch (HTTP 401): the CLI sends {cli_desc}; the gateway expects {svc_desc}"),
+                    fix: Some(if same_file {
+                        "make both read one token: `clawctl config set gateway.auth.token --stdin` then `clawctl gateway restart`".into()
+                    } else {
+                        "clawctl service install --force && clawctl gateway restart (so the service reads this shell's files)".into()
+                    }),
+                });
+            }
+            Ok(code) => findings.push(Finding { ok: false, text: format!("/v1/status answered HTTP {code}"), fix: None }),
+            Err(e) => findings.push(Finding { ok: false, text: format!("/v1/status failed: {e}"), fix: None }),
+        }
+    }
+    let ok = findings.iter().all(|f| f.ok);
+    if args.json {
+        print_json(&json!({
+            "running": alive,
+            "reachable": reachable,
+            "receipt": receipt,
+            "config_current": fresh,
+            "same_config_as_cli": same_file,
+            "token": token_json,
+            "findings": findings.iter().map(|f| json!({"ok": f.ok, "message": f.text, "fix": f.fix})).collect::<Vec<_>>(),
+        }));
+    } else {
+        println!("gateway: pid {}, http://{}, clawctl {}", receipt.pid, receipt.listen, receipt.version);
+        for f in &findings {
+            println!("  {} {}", if f.ok { "ok " } else { "!! " }, f.text);
+            if let Some(fix) = &f.fix {
+                println!("       fix: {fix}");
+            }
+        }
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
+    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    // What the *next* start will read: the definition's environment when there is a
+    // manager; the running process's own (SIGHUP reload) when started by hand.
+    let next_env = match view.definition() {
+        Some(d) => crate::service_view::definition_environment(&ctx.env, d),
+        None => match &view.environment {
+            Some(e) => e.clone(),
+            None => ctx.env.clone(),
+        },
+    };
+    let loaded = load(&next_env, &LoadOptions::default())?;
+    if !loaded.is_valid() {
+        return Err(Failure::error(format!(
+            "{}\nthe config the service would load ({}) is invalid; the running gateway was left alone",
+            loaded.render_diagnostics(),
+            ctx.env.display_path(&loaded.paths.config)
+        )));
+    }
+    let receipt_path = loaded.paths.receipt();
+    let method = if let Some(d) = view.definition() {
+        match crate::service_manager::restart(d) {
+            Ok(how) => how,
+            Err(e) => return Err(Failure::error(e)),
+        }
+    } else {
+        let receipt = Receipt::read(&receipt_path).map_err(|_| Failure::error("no gateway service is installed and no gateway is running (clawctl gateway run, or clawctl service install)"))?;
+        if !receipt.pid_alive() {
+            return Err(Failure::error(format!("the gateway in the receipt (pid {}) is not running", receipt.pid)));
+        }
+        let r = unsafe { libc::kill(receipt.pid as i32, libc::SIGHUP) };
+        if r != 0 {
+            return Err(Failure::error(format!("cannot signal pid {}: {}", receipt.pid, std::io::Error::last_os_error())));
+        }
+        format!("sent SIGHUP to pid {}", receipt.pid)
+    };
+    println!("{method}");
+    let want = loaded.config_sha256.clone();
+    let deadline = Instant::now() + Duration::from_secs(args.wait);
+    loop {
+        if let Ok(r) = Receipt::read(&receipt_path)
+            && r.config_sha256 == want
+            && r.pid_alive()
+            && healthz(&r.listen)
+        {
+            println!("gateway is up (pid {}, http://{}) serving the current config", r.pid, r.listen);
+            return Ok(0);
+        }
+        if Instant::now() > deadline {
+            return Err(Failure::error(format!(
+                "the gateway did not come back with the current config within {} s; see its log (journalctl --user -u clawctl-gateway, or its stderr)",
+                args.wait
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
