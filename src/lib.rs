@@ -18,5 +18,6 @@ pub mod origin;
 pub mod paths;
 pub mod schema;
 pub mod secret;
+pub mod service;
 pub mod tomlconv;
 pub mod validate;
