@@ -39,7 +39,14 @@ pub struct Finding {
 
 impl Finding {
     fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Finding {
-        Finding { code, severity, message: message.into(), evidence: Vec::new(), fix: None, auto_fix: None }
+        Finding {
+            code,
+            severity,
+            message: message.into(),
+            evidence: Vec::new(),
+            fix: None,
+            auto_fix: None,
+        }
     }
     fn evidence(mut self, e: impl Into<String>) -> Self {
         self.evidence.push(e.into());
@@ -67,7 +74,11 @@ pub struct Inputs<'a> {
 fn providers_in_use(l: &Loaded) -> Vec<String> {
     let cfg = &l.config;
     let mut out: Vec<String> = Vec::new();
-    for r in cfg.primary_model().into_iter().chain(cfg.fallback_models().iter().map(String::as_str)) {
+    for r in cfg
+        .primary_model()
+        .into_iter()
+        .chain(cfg.fallback_models().iter().map(String::as_str))
+    {
         if let Some((p, _)) = split_model_ref(cfg.resolve_model(r))
             && !out.iter().any(|o| o == p)
         {
@@ -83,12 +94,17 @@ fn providers_in_use(l: &Loaded) -> Vec<String> {
 }
 
 fn default_provider(l: &Loaded) -> Option<String> {
-    l.config.primary_model().and_then(|m| split_model_ref(l.config.resolve_model(m)).map(|(p, _)| p.to_string()))
+    l.config
+        .primary_model()
+        .and_then(|m| split_model_ref(l.config.resolve_model(m)).map(|(p, _)| p.to_string()))
 }
 
 fn onboard_fix(catalog: &Catalog, provider: &str) -> String {
     match catalog.get(provider) {
-        Some(p) => format!("clawctl onboard --auth-choice {}", p.default_region().auth_choice),
+        Some(p) => format!(
+            "clawctl onboard --auth-choice {}",
+            p.default_region().auth_choice
+        ),
         None => format!("clawctl config set models.providers.{provider}.api_key --stdin"),
     }
 }
@@ -98,9 +114,16 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
     let env = &inp.cli.env;
     let cli_store = Store::read(&inp.cli.paths.credentials);
 
-    for (label, l) in std::iter::once(("this shell", inp.cli)).chain(inp.service.map(|s| ("the service", s))) {
+    for (label, l) in
+        std::iter::once(("this shell", inp.cli)).chain(inp.service.map(|s| ("the service", s)))
+    {
         for d in l.errors() {
-            let mut f = Finding::new("config-invalid", Severity::Error, format!("{label}: {}", d.message)).evidence(format!("view: {}", l.env.origin));
+            let mut f = Finding::new(
+                "config-invalid",
+                Severity::Error,
+                format!("{label}: {}", d.message),
+            )
+            .evidence(format!("view: {}", l.env.origin));
             if let Some(o) = &d.origin {
                 f = f.evidence(o.label(env));
             }
@@ -116,18 +139,36 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         let mut f = Finding::new("several-services", Severity::Warning, "several gateway service definitions exist; only one should run")
             .fix("remove the old one (clawctl service uninstall removes clawctl's own; delete the others by hand)");
         for d in &inp.view.definitions {
-            f = f.evidence(format!("{} {} ({})", d.manager, d.name, env.display_path(&d.path)));
+            f = f.evidence(format!(
+                "{} {} ({})",
+                d.manager,
+                d.name,
+                env.display_path(&d.path)
+            ));
         }
         out.push(f);
     }
     for e in &inp.view.errors {
-        out.push(Finding::new("service-unreadable", Severity::Warning, e.clone()));
+        out.push(Finding::new(
+            "service-unreadable",
+            Severity::Warning,
+            e.clone(),
+        ));
     }
     if let Some(e) = &inp.view.process_error {
-        out.push(Finding::new("process-unreadable", Severity::Info, format!("{e}: the service view comes from its definition instead")));
+        out.push(Finding::new(
+            "process-unreadable",
+            Severity::Info,
+            format!("{e}: the service view comes from its definition instead"),
+        ));
     }
     if inp.view.restart_needed {
-        let mut f = Finding::new("restart-needed", Severity::Warning, "the service definition changed after the gateway started: it still runs the old one").fix("clawctl gateway restart");
+        let mut f = Finding::new(
+            "restart-needed",
+            Severity::Warning,
+            "the service definition changed after the gateway started: it still runs the old one",
+        )
+        .fix("clawctl gateway restart");
         if let crate::service_view::State::RunningStale { changed, .. } = &inp.view.state {
             for c in changed {
                 f = f.evidence(env.display_path(c));
@@ -137,12 +178,22 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
     }
     if let Some(d) = inp.view.definition() {
         for fd in &d.findings {
-            out.push(Finding::new("service-definition", Severity::Info, fd.message.clone()).evidence(fd.evidence.clone()));
+            out.push(
+                Finding::new("service-definition", Severity::Info, fd.message.clone())
+                    .evidence(fd.evidence.clone()),
+            );
         }
         // Secrets inlined in the definition are readable by anyone who can read it.
         for v in &d.env {
-            let is_key_var = inp.catalog.providers.iter().any(|p| p.key_env.contains(&v.name));
-            if (is_key_var || crate::secret::is_sensitive_name(&v.name)) && !v.value.is_empty() && crate::secret::parse_env_ref(&v.value).is_none() {
+            let is_key_var = inp
+                .catalog
+                .providers
+                .iter()
+                .any(|p| p.key_env.contains(&v.name));
+            if (is_key_var || crate::secret::is_sensitive_name(&v.name))
+                && !v.value.is_empty()
+                && crate::secret::parse_env_ref(&v.value).is_none()
+            {
                 out.push(
                     Finding::new("secret-in-definition", Severity::Warning, format!("{} is written into the service definition ({}): it is exposed to anyone who can read that file and drifts from credentials.toml", v.name, crate::secret::describe(&v.value)))
                         .evidence(v.evidence.clone())
@@ -155,7 +206,9 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
                 for diff in crate::service::dotenv_systemd_differences(&text) {
                     let show = |v: &Option<String>| match v {
                         None => "nothing".to_string(),
-                        Some(v) if crate::secret::is_sensitive_name(&diff.name) => crate::secret::describe(v),
+                        Some(v) if crate::secret::is_sensitive_name(&diff.name) => {
+                            crate::secret::describe(v)
+                        }
                         Some(v) => format!("\"{}\"", crate::secret::preview(v)),
                     };
                     out.push(
@@ -175,18 +228,30 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
     if let Some(s) = inp.service {
         if s.paths.config != inp.cli.paths.config {
             out.push(
-                Finding::new("different-config", Severity::Error, format!(
-                    "the service reads {} but this shell reads {}",
-                    env.display_path(&s.paths.config),
-                    env.display_path(&inp.cli.paths.config)
-                ))
+                Finding::new(
+                    "different-config",
+                    Severity::Error,
+                    format!(
+                        "the service reads {} but this shell reads {}",
+                        env.display_path(&s.paths.config),
+                        env.display_path(&inp.cli.paths.config)
+                    ),
+                )
                 .evidence(format!("service view: {}", s.env.origin))
                 .fix("clawctl service install --force && clawctl gateway restart"),
             );
         } else if s.paths.home != inp.cli.paths.home {
             out.push(
-                Finding::new("different-home", Severity::Error, format!("the service's home is {} but this shell's is {}", env.display_path(&s.paths.home), env.display_path(&inp.cli.paths.home)))
-                    .fix("clawctl service install --force && clawctl gateway restart"),
+                Finding::new(
+                    "different-home",
+                    Severity::Error,
+                    format!(
+                        "the service's home is {} but this shell's is {}",
+                        env.display_path(&s.paths.home),
+                        env.display_path(&inp.cli.paths.home)
+                    ),
+                )
+                .fix("clawctl service install --force && clawctl gateway restart"),
             );
         }
     }
@@ -201,29 +266,50 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
             }
         }
     }
-    let default = inp.service.and_then(default_provider).or_else(|| default_provider(inp.cli));
+    let default = inp
+        .service
+        .and_then(default_provider)
+        .or_else(|| default_provider(inp.cli));
     for id in &ids {
         let cli_r = credentials::resolve_provider(inp.cli, &cli_store, inp.catalog, id);
         let svc_r = match (inp.service, &svc_store) {
             (Some(s), Some(st)) => Some(credentials::resolve_provider(s, st, inp.catalog, id)),
             _ => None,
         };
-        key_findings(inp, id, &cli_r, svc_r.as_ref(), default.as_deref() == Some(id.as_str()), &mut out);
+        key_findings(
+            inp,
+            id,
+            &cli_r,
+            svc_r.as_ref(),
+            default.as_deref() == Some(id.as_str()),
+            &mut out,
+        );
     }
 
     // Permissions.
     for (path, what, has_secret) in [
         (&inp.cli.paths.credentials, "credentials.toml", true),
-        (&inp.cli.paths.config, "config.toml", config_has_literal_secret(inp.cli)),
+        (
+            &inp.cli.paths.config,
+            "config.toml",
+            config_has_literal_secret(inp.cli),
+        ),
     ] {
         if let Ok(m) = std::fs::metadata(path) {
             let mode = m.permissions().mode() & 0o777;
             if has_secret && mode & 0o077 != 0 {
                 out.push(
-                    Finding::new("readable-by-others", Severity::Error, format!("{what} holds secrets and is readable by others (mode {mode:o})"))
-                        .evidence(env.display_path(path))
-                        .fix(format!("chmod 600 {}", path.display()))
-                        .auto(AutoFix::Chmod { path: path.clone(), mode: 0o600 }),
+                    Finding::new(
+                        "readable-by-others",
+                        Severity::Error,
+                        format!("{what} holds secrets and is readable by others (mode {mode:o})"),
+                    )
+                    .evidence(env.display_path(path))
+                    .fix(format!("chmod 600 {}", path.display()))
+                    .auto(AutoFix::Chmod {
+                        path: path.clone(),
+                        mode: 0o600,
+                    }),
                 );
             }
         }
@@ -233,14 +319,33 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         && m.permissions().mode() & 0o077 != 0
     {
         out.push(
-            Finding::new("home-open", Severity::Warning, format!("{} is open to others (mode {:o}); credentials belong in a 0700 directory", env.display_path(&inp.cli.paths.home), m.permissions().mode() & 0o777))
-                .fix(format!("chmod 700 {}", inp.cli.paths.home.display()))
-                .auto(AutoFix::Chmod { path: inp.cli.paths.home.clone(), mode: 0o700 }),
+            Finding::new(
+                "home-open",
+                Severity::Warning,
+                format!(
+                    "{} is open to others (mode {:o}); credentials belong in a 0700 directory",
+                    env.display_path(&inp.cli.paths.home),
+                    m.permissions().mode() & 0o777
+                ),
+            )
+            .fix(format!("chmod 700 {}", inp.cli.paths.home.display()))
+            .auto(AutoFix::Chmod {
+                path: inp.cli.paths.home.clone(),
+                mode: 0o700,
+            }),
         );
     }
-    for d in inp.cli.diagnostics.iter().filter(|d| d.code == "secret-in-config") {
+    for d in inp
+        .cli
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "secret-in-config")
+    {
         let key = d.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
-        if d.origin.as_ref().is_some_and(|o| matches!(o, crate::origin::Origin::File { .. })) {
+        if d.origin
+            .as_ref()
+            .is_some_and(|o| matches!(o, crate::origin::Origin::File { .. }))
+        {
             out.push(
                 Finding::new("secret-in-config", Severity::Warning, format!("`{key}` holds a literal secret in config.toml"))
                     .evidence(d.origin.as_ref().map(|o| o.label(env)).unwrap_or_default())
@@ -250,10 +355,28 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         }
     }
     for l in &inp.cli.paths.legacy {
-        out.push(Finding::new("legacy-location", Severity::Warning, format!("a config in an old location exists: {}", env.display_path(l))).fix("clawctl migrate"));
+        out.push(
+            Finding::new(
+                "legacy-location",
+                Severity::Warning,
+                format!(
+                    "a config in an old location exists: {}",
+                    env.display_path(l)
+                ),
+            )
+            .fix("clawctl migrate"),
+        );
     }
-    for d in inp.cli.diagnostics.iter().filter(|d| d.code == "old-version") {
-        out.push(Finding::new("old-version", Severity::Warning, d.message.clone()).fix("clawctl migrate --dry-run && clawctl migrate"));
+    for d in inp
+        .cli
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "old-version")
+    {
+        out.push(
+            Finding::new("old-version", Severity::Warning, d.message.clone())
+                .fix("clawctl migrate --dry-run && clawctl migrate"),
+        );
     }
     out
 }
@@ -267,22 +390,39 @@ fn config_has_literal_secret(l: &Loaded) -> bool {
 }
 
 fn describe_winner(r: &Resolved) -> String {
-    r.winner().map(|w| format!("{} from {}", w.describe(), w.location)).unwrap_or_else(|| "none".into())
+    r.winner()
+        .map(|w| format!("{} from {}", w.describe(), w.location))
+        .unwrap_or_else(|| "none".into())
 }
 
-fn key_findings(inp: &Inputs, id: &str, cli: &Resolved, svc: Option<&Resolved>, is_default: bool, out: &mut Vec<Finding>) {
+fn key_findings(
+    inp: &Inputs,
+    id: &str,
+    cli: &Resolved,
+    svc: Option<&Resolved>,
+    is_default: bool,
+    out: &mut Vec<Finding>,
+) {
     let catalog = inp.catalog;
-    let service_label = inp.service.map(|s| s.env.origin.clone()).unwrap_or_default();
+    let service_label = inp
+        .service
+        .map(|s| s.env.origin.clone())
+        .unwrap_or_default();
     let main = svc.unwrap_or(cli);
     if main.needs_key && main.winner().is_none() {
         let why = main.sources.iter().find_map(|s| s.problem.clone());
-        let severity = if is_default { Severity::Error } else { Severity::Warning };
+        let severity = if is_default {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         let message = match (svc.is_some(), cli.winner()) {
             (true, Some(c)) => format!(
                 "the service would not see a {id} key, but this shell does ({}){}",
                 describe_winner(cli),
                 match c.kind {
-                    credentials::SourceKind::ProcessEnv => " — only in this shell's environment, which the service never sees",
+                    credentials::SourceKind::ProcessEnv =>
+                        " — only in this shell's environment, which the service never sees",
                     credentials::SourceKind::DotEnv => "",
                     _ => "",
                 }
@@ -290,8 +430,19 @@ fn key_findings(inp: &Inputs, id: &str, cli: &Resolved, svc: Option<&Resolved>, 
             (true, None) => format!("no {id} key in the service view or this shell"),
             (false, _) => format!("no {id} key in this shell"),
         };
-        let mut f = Finding::new("missing-key", severity, format!("{message}{}", if is_default { " — the default model uses it, so every request will fail with 401" } else { "" }))
-            .fix(onboard_fix(catalog, id));
+        let mut f = Finding::new(
+            "missing-key",
+            severity,
+            format!(
+                "{message}{}",
+                if is_default {
+                    " — the default model uses it, so every request will fail with 401"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .fix(onboard_fix(catalog, id));
         if svc.is_some() {
             f = f.evidence(format!("service view: {service_label}"));
         }
@@ -305,24 +456,52 @@ fn key_findings(inp: &Inputs, id: &str, cli: &Resolved, svc: Option<&Resolved>, 
     {
         let _ = s;
         out.push(
-            Finding::new("views-disagree", Severity::Error, format!("the service uses a different {id} key than this shell: service {} ; shell {}", describe_winner(svc.unwrap_or(cli)), describe_winner(cli)))
-                .evidence(format!("service view: {service_label}"))
-                .fix(format!("{} then clawctl gateway restart", onboard_fix(catalog, id))),
+            Finding::new(
+                "views-disagree",
+                Severity::Error,
+                format!(
+                    "the service uses a different {id} key than this shell: service {} ; shell {}",
+                    describe_winner(svc.unwrap_or(cli)),
+                    describe_winner(cli)
+                ),
+            )
+            .evidence(format!("service view: {service_label}"))
+            .fix(format!(
+                "{} then clawctl gateway restart",
+                onboard_fix(catalog, id)
+            )),
         );
     }
     for (label, r) in std::iter::once(("this shell", cli)).chain(svc.map(|s| ("the service", s))) {
         if r.disagree {
-            let mut f = Finding::new("copies-disagree", Severity::Warning, format!("{label}: copies of the {id} key differ; the first one wins"))
-                .fix(format!("keep one copy: {} and remove the others", onboard_fix(catalog, id)));
+            let mut f = Finding::new(
+                "copies-disagree",
+                Severity::Warning,
+                format!("{label}: copies of the {id} key differ; the first one wins"),
+            )
+            .fix(format!(
+                "keep one copy: {} and remove the others",
+                onboard_fix(catalog, id)
+            ));
             for s in r.sources.iter().filter(|s| s.usable()) {
-                f = f.evidence(format!("{}{} from {}", if s.wins { "wins: " } else { "" }, s.describe(), s.location));
+                f = f.evidence(format!(
+                    "{}{} from {}",
+                    if s.wins { "wins: " } else { "" },
+                    s.describe(),
+                    s.location
+                ));
             }
             out.push(f);
         }
         if let Some(k) = r.secret()
             && let Some(sf) = crate::probe::shape_finding(catalog, id, k)
         {
-            let mut f = Finding::new("key-shape", Severity::Error, format!("{label}: {}", sf.message)).evidence(describe_winner(r));
+            let mut f = Finding::new(
+                "key-shape",
+                Severity::Error,
+                format!("{label}: {}", sf.message),
+            )
+            .evidence(describe_winner(r));
             if let Some(fix) = sf.fix {
                 f = f.fix(fix);
             }
@@ -338,7 +517,8 @@ fn key_findings(inp: &Inputs, id: &str, cli: &Resolved, svc: Option<&Resolved>, 
 pub fn apply(env: &Environment, opts: &LoadOptions, fix: &AutoFix) -> Result<String, String> {
     match fix {
         AutoFix::Chmod { path, mode } => {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).map_err(|e| format!("chmod {}: {e}", path.display()))?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode))
+                .map_err(|e| format!("chmod {}: {e}", path.display()))?;
             Ok(format!("chmod {mode:o} {}", path.display()))
         }
         AutoFix::MoveSecret { key } => move_secret(env, opts, key),
@@ -348,20 +528,47 @@ pub fn apply(env: &Environment, opts: &LoadOptions, fix: &AutoFix) -> Result<Str
 fn move_secret(env: &Environment, opts: &LoadOptions, key: &str) -> Result<String, String> {
     let path = crate::keypath::KeyPath::parse(key).map_err(|e| e.to_string())?;
     let loaded = crate::load::load(env, opts).map_err(|d| d.message)?;
-    let Some(serde_json::Value::String(secret)) = loaded.file_value.as_ref().and_then(|v| crate::load::get_path(v, &path)).cloned() else {
+    let Some(serde_json::Value::String(secret)) = loaded
+        .file_value
+        .as_ref()
+        .and_then(|v| crate::load::get_path(v, &path))
+        .cloned()
+    else {
         return Err(format!("`{key}` is no longer a literal"));
     };
     let segs: Vec<&str> = path.keys().collect();
     let (id, provider, kind) = match segs.as_slice() {
-        ["models", "providers", p, "api_key"] => (format!("{p}:default"), p.to_string(), crate::model::AuthMode::ApiKey),
-        _ => ("gateway:default".to_string(), "gateway".to_string(), crate::model::AuthMode::Token),
+        ["models", "providers", p, "api_key"] => (
+            format!("{p}:default"),
+            p.to_string(),
+            crate::model::AuthMode::ApiKey,
+        ),
+        _ => (
+            "gateway:default".to_string(),
+            "gateway".to_string(),
+            crate::model::AuthMode::Token,
+        ),
     };
-    let cred = crate::writer::NewCredential { id: id.clone(), provider, kind, secret: secrecy::SecretString::from(secret) };
+    let cred = crate::writer::NewCredential {
+        id: id.clone(),
+        provider,
+        kind,
+        secret: secrecy::SecretString::from(secret),
+    };
     crate::writer::edit_config(env, opts, false, vec![cred], |doc| {
-        crate::edit::set(doc, &path, &serde_json::json!(format!("cred:{id}")), false, false).map_err(|e| crate::failure::Failure::error(e.to_string()))
+        crate::edit::set(
+            doc,
+            &path,
+            &serde_json::json!(format!("cred:{id}")),
+            false,
+            false,
+        )
+        .map_err(|e| crate::failure::Failure::error(e.to_string()))
     })
     .map_err(|f| f.message)?;
-    Ok(format!("moved `{key}` to credentials.toml profile {id}; config.toml now says \"cred:{id}\""))
+    Ok(format!(
+        "moved `{key}` to credentials.toml profile {id}; config.toml now says \"cred:{id}\""
+    ))
 }
 
 /// For messages: a path relative to home.

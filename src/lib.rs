@@ -31,6 +31,7 @@ pub mod receipt;
 pub mod safe_write;
 pub mod schema;
 pub mod secret;
+pub mod service;
 pub mod service_manager;
 pub mod service_view;
 pub mod tomlconv;

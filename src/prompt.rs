@@ -5,7 +5,13 @@ use std::collections::VecDeque;
 
 pub trait Prompter {
     /// Pick one of `items`; `fuzzy` lets the user type to filter.
-    fn select(&mut self, prompt: &str, items: &[String], default: usize, fuzzy: bool) -> Result<usize, String>;
+    fn select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        default: usize,
+        fuzzy: bool,
+    ) -> Result<usize, String>;
     /// Hidden input (keys).
     fn secret(&mut self, prompt: &str) -> Result<String, String>;
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, String>;
@@ -22,18 +28,41 @@ fn io_err(e: dialoguer::Error) -> String {
 }
 
 impl Prompter for Terminal {
-    fn select(&mut self, prompt: &str, items: &[String], default: usize, fuzzy: bool) -> Result<usize, String> {
+    fn select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        default: usize,
+        fuzzy: bool,
+    ) -> Result<usize, String> {
         if fuzzy {
-            dialoguer::FuzzySelect::new().with_prompt(prompt).items(items).default(default).interact().map_err(io_err)
+            dialoguer::FuzzySelect::new()
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .interact()
+                .map_err(io_err)
         } else {
-            dialoguer::Select::new().with_prompt(prompt).items(items).default(default).interact().map_err(io_err)
+            dialoguer::Select::new()
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .interact()
+                .map_err(io_err)
         }
     }
     fn secret(&mut self, prompt: &str) -> Result<String, String> {
-        dialoguer::Password::new().with_prompt(prompt).interact().map_err(io_err)
+        dialoguer::Password::new()
+            .with_prompt(prompt)
+            .interact()
+            .map_err(io_err)
     }
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, String> {
-        dialoguer::Confirm::new().with_prompt(prompt).default(default).interact().map_err(io_err)
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(default)
+            .interact()
+            .map_err(io_err)
     }
     fn input(&mut self, prompt: &str, default: Option<&str>) -> Result<String, String> {
         let mut i = dialoguer::Input::<String>::new().with_prompt(prompt);
@@ -57,17 +86,28 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn new(answers: &[&str]) -> Scripted {
-        Scripted { answers: answers.iter().map(|s| s.to_string()).collect(), transcript: Vec::new() }
+        Scripted {
+            answers: answers.iter().map(|s| s.to_string()).collect(),
+            transcript: Vec::new(),
+        }
     }
 
     fn next(&mut self, prompt: &str) -> Result<String, String> {
         self.transcript.push(prompt.to_string());
-        self.answers.pop_front().ok_or_else(|| format!("no scripted answer for {prompt:?}"))
+        self.answers
+            .pop_front()
+            .ok_or_else(|| format!("no scripted answer for {prompt:?}"))
     }
 }
 
 impl Prompter for Scripted {
-    fn select(&mut self, prompt: &str, items: &[String], default: usize, _fuzzy: bool) -> Result<usize, String> {
+    fn select(
+        &mut self,
+        prompt: &str,
+        items: &[String],
+        default: usize,
+        _fuzzy: bool,
+    ) -> Result<usize, String> {
         let a = self.next(prompt)?;
         if a.is_empty() {
             return Ok(default);
@@ -89,7 +129,11 @@ impl Prompter for Scripted {
     }
     fn input(&mut self, prompt: &str, default: Option<&str>) -> Result<String, String> {
         let a = self.next(prompt)?;
-        Ok(if a.is_empty() { default.unwrap_or_default().to_string() } else { a })
+        Ok(if a.is_empty() {
+            default.unwrap_or_default().to_string()
+        } else {
+            a
+        })
     }
     fn explain(&mut self, text: &str) {
         self.transcript.push(text.to_string());

@@ -37,8 +37,10 @@ pub struct Receipt {
 
 impl Receipt {
     pub fn read(path: &Path) -> Result<Receipt, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a gateway receipt: {e}", path.display()))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a gateway receipt: {e}", path.display()))
     }
 
     pub fn write(&self, path: &Path) -> Result<(), String> {

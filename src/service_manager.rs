@@ -11,7 +11,10 @@ pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
     let shown = format!("{program} {}", args.join(" "));
     match Command::new(program).args(args).output() {
         Ok(o) if o.status.success() => Ok(()),
-        Ok(o) => Err(format!("`{shown}` failed: {}", String::from_utf8_lossy(&o.stderr).trim())),
+        Ok(o) => Err(format!(
+            "`{shown}` failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
         Err(e) => Err(format!("cannot run `{shown}`: {e}")),
     }
 }
@@ -23,9 +26,17 @@ pub fn restart_commands(d: &ServiceDefinition) -> Vec<Vec<String>> {
         Manager::Systemd => vec![s(&["systemctl", "--user", "restart", &d.name])],
         Manager::Launchd => {
             let uid = unsafe { libc::getuid() };
-            vec![s(&["launchctl", "kickstart", "-k", &format!("gui/{uid}/{}", d.name)])]
+            vec![s(&[
+                "launchctl",
+                "kickstart",
+                "-k",
+                &format!("gui/{uid}/{}", d.name),
+            ])]
         }
-        Manager::WindowsTask => vec![s(&["schtasks", "/End", "/TN", &d.name]), s(&["schtasks", "/Run", "/TN", &d.name])],
+        Manager::WindowsTask => vec![
+            s(&["schtasks", "/End", "/TN", &d.name]),
+            s(&["schtasks", "/Run", "/TN", &d.name]),
+        ],
         Manager::Process => Vec::new(),
     }
 }
@@ -43,5 +54,12 @@ pub fn restart(d: &ServiceDefinition) -> Result<String, String> {
             )
         })?;
     }
-    Ok(format!("restarted through {}: {}", d.manager, cmds.iter().map(|c| c.join(" ")).collect::<Vec<_>>().join(" && ")))
+    Ok(format!(
+        "restarted through {}: {}",
+        d.manager,
+        cmds.iter()
+            .map(|c| c.join(" "))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    ))
 }

@@ -22,9 +22,14 @@ pub enum State {
     NotInstalled,
     /// Defined but no process found.
     Installed,
-    Running { pid: u32 },
+    Running {
+        pid: u32,
+    },
     /// Running, but a file of its definition changed after it started.
-    RunningStale { pid: u32, changed: Vec<PathBuf> },
+    RunningStale {
+        pid: u32,
+        changed: Vec<PathBuf>,
+    },
 }
 
 impl State {
@@ -35,7 +40,11 @@ impl State {
             State::Running { pid } => format!("running (pid {pid})"),
             State::RunningStale { pid, changed } => format!(
                 "running (pid {pid}) a stale definition: {} changed after it started",
-                changed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                changed
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -74,7 +83,10 @@ fn platform_of(m: Manager, fallback: Platform) -> Platform {
 }
 
 fn user_name(env: &Environment) -> String {
-    env.var("USER").or_else(|| env.var("LOGNAME")).unwrap_or_default().to_string()
+    env.var("USER")
+        .or_else(|| env.var("LOGNAME"))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Find the gateway service and build its environment.
@@ -95,8 +107,23 @@ pub fn discover(cli: &Environment, opts: &ServiceOptions) -> ServiceView {
     }
     let chosen = definitions
         .iter()
-        .position(|d| [service::LAUNCHD_LABEL, service::SYSTEMD_UNIT, service::WINDOWS_TASK].iter().any(|n| d.name == *n || d.name.trim_end_matches(".service") == n.trim_end_matches(".service")))
-        .or(if definitions.is_empty() { None } else { Some(0) });
+        .position(|d| {
+            [
+                service::LAUNCHD_LABEL,
+                service::SYSTEMD_UNIT,
+                service::WINDOWS_TASK,
+            ]
+            .iter()
+            .any(|n| {
+                d.name == *n
+                    || d.name.trim_end_matches(".service") == n.trim_end_matches(".service")
+            })
+        })
+        .or(if definitions.is_empty() {
+            None
+        } else {
+            Some(0)
+        });
 
     // The running process: --pid, else what systemd says, else the gateway's receipt.
     let mut pid = opts.pid;
@@ -129,23 +156,43 @@ pub fn discover(cli: &Environment, opts: &ServiceOptions) -> ServiceView {
             Err(e) => view.process_error = Some(format!("cannot read process {pid}: {e}")),
         }
     }
-    match (&view.process, view.definition()) {
+    let def_owned = view.definition().cloned();
+    let process = view.process.clone();
+    match (&process, def_owned.as_ref()) {
         (Some(p), def) => {
             let changed = match (def, p.start_time) {
                 (Some(d), Some(t)) => d.files_changed_since(t),
                 _ => Vec::new(),
             };
             view.restart_needed = !changed.is_empty();
-            view.state = if changed.is_empty() { State::Running { pid: p.pid } } else { State::RunningStale { pid: p.pid, changed } };
+            view.state = if changed.is_empty() {
+                State::Running { pid: p.pid }
+            } else {
+                State::RunningStale {
+                    pid: p.pid,
+                    changed,
+                }
+            };
             view.environment = Some(process_environment(cli, p, def));
-            view.evidence.push(format!("running process {} (/proc/{}/environ)", p.pid, p.pid));
+            view.evidence.push(format!(
+                "running process {} (/proc/{}/environ)",
+                p.pid, p.pid
+            ));
             if let Some(d) = def {
-                view.evidence.push(format!("{} definition {}", d.manager, cli.display_path(&d.path)));
+                view.evidence.push(format!(
+                    "{} definition {}",
+                    d.manager,
+                    cli.display_path(&d.path)
+                ));
             }
         }
         (None, Some(d)) => {
             view.state = State::Installed;
-            view.evidence.push(format!("{} definition {}", d.manager, cli.display_path(&d.path)));
+            view.evidence.push(format!(
+                "{} definition {}",
+                d.manager,
+                cli.display_path(&d.path)
+            ));
             if let Some(e) = &view.process_error {
                 view.evidence.push(e.clone());
             }
@@ -164,26 +211,42 @@ pub fn definition_environment(cli: &Environment, d: &ServiceDefinition) -> Envir
         evidence.insert(v.name.clone(), v.evidence.clone());
         vars.insert(v.name, v.value);
     }
-    let home = vars.get("HOME").map(PathBuf::from).or_else(|| cli.home.clone());
+    let home = vars
+        .get("HOME")
+        .map(PathBuf::from)
+        .or_else(|| cli.home.clone());
     let platform = platform_of(d.manager, cli.platform);
     let cwd = d.working_dir.clone().unwrap_or_else(|| match d.manager {
         // systemd user services start in the user's home; launchd jobs in `/`.
         Manager::Systemd => home.clone().unwrap_or_else(|| PathBuf::from("/")),
         _ => PathBuf::from("/"),
     });
-    let mut env = Environment::from_parts(vars, home, cwd, platform, format!("{} {} (its definition)", d.manager, d.name));
+    let mut env = Environment::from_parts(
+        vars,
+        home,
+        cwd,
+        platform,
+        format!("{} {} (its definition)", d.manager, d.name),
+    );
     env.var_evidence = evidence;
     env
 }
 
-fn process_environment(cli: &Environment, p: &service::ProcessInfo, def: Option<&ServiceDefinition>) -> Environment {
+fn process_environment(
+    cli: &Environment,
+    p: &service::ProcessInfo,
+    def: Option<&ServiceDefinition>,
+) -> Environment {
     let mut vars = std::collections::BTreeMap::new();
     let mut evidence = std::collections::BTreeMap::new();
     for v in &p.env {
         evidence.insert(v.name.clone(), v.evidence.clone());
         vars.insert(v.name.clone(), v.value.clone());
     }
-    let home = vars.get("HOME").map(PathBuf::from).or_else(|| cli.home.clone());
+    let home = vars
+        .get("HOME")
+        .map(PathBuf::from)
+        .or_else(|| cli.home.clone());
     let cwd = p.cwd.clone().unwrap_or_else(|| PathBuf::from("/"));
     let label = match def {
         Some(d) => format!("running process {} ({} {})", p.pid, d.manager, d.name),
@@ -203,5 +266,7 @@ fn receipt_pid(env: &Environment) -> Option<u32> {
 
 /// Whether `path` was modified after `t`.
 pub fn modified_after(path: &Path, t: SystemTime) -> bool {
-    std::fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|m| m > t)
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|m| m > t)
 }

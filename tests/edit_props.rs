@@ -17,7 +17,11 @@ fn key_and_value(i: usize, n: u16) -> (&'static str, serde_json::Value) {
         0 => ("gateway.port", json!(n)),
         1 => (
             "gateway.bind",
-            json!(if n.is_multiple_of(2) { "lan" } else { "loopback" }),
+            json!(if n.is_multiple_of(2) {
+                "lan"
+            } else {
+                "loopback"
+            }),
         ),
         2 => (
             "agents.defaults.model.primary",

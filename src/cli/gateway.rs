@@ -37,14 +37,22 @@ pub struct RestartArgs {
 
 pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
     match cmd {
-        GatewayCommand::Run => Ok(crate::gateway::run(&ctx.env, crate::gateway::RunOptions { load: ctx.opts.clone() })),
+        GatewayCommand::Run => Ok(crate::gateway::run(
+            &ctx.env,
+            crate::gateway::RunOptions {
+                load: ctx.opts.clone(),
+            },
+        )),
         GatewayCommand::Status(a) => status(ctx, a),
         GatewayCommand::Restart(a) => restart(ctx, a),
     }
 }
 
 fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(timeout).redirects(0).build()
+    ureq::AgentBuilder::new()
+        .timeout(timeout)
+        .redirects(0)
+        .build()
 }
 
 pub fn healthz(listen: &str) -> bool {
@@ -54,7 +62,9 @@ pub fn healthz(listen: &str) -> bool {
 
 /// A listen address as a client connects to it (0.0.0.0 → 127.0.0.1).
 fn connect_host(listen: &str) -> String {
-    listen.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
+    listen
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]")
 }
 
 /// GET /v1/status with a token: Ok(status code).
@@ -67,7 +77,10 @@ pub fn status_with_token(listen: &str, token: Option<&str>) -> Result<u16, Strin
     match req.call() {
         Ok(r) => Ok(r.status()),
         Err(ureq::Error::Status(code, _)) => Ok(code),
-        Err(e) => Err(crate::probe::scrub(&e.to_string(), &token.into_iter().collect::<Vec<_>>())),
+        Err(e) => Err(crate::probe::scrub(
+            &e.to_string(),
+            &token.into_iter().collect::<Vec<_>>(),
+        )),
     }
 }
 
@@ -81,36 +94,82 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let cli = load(&ctx.env, &ctx.opts)?;
     let service = super::service_check::service_loaded(ctx);
     // The receipt where the service writes it (its home), else where the CLI looks.
-    let receipt_path = service.as_ref().map(|s| s.loaded.paths.receipt()).unwrap_or_else(|| cli.paths.receipt());
+    let receipt_path = service
+        .as_ref()
+        .map(|s| s.loaded.paths.receipt())
+        .unwrap_or_else(|| cli.paths.receipt());
     let receipt = Receipt::read(&receipt_path);
     let mut findings: Vec<Finding> = Vec::new();
     let Ok(receipt) = receipt else {
-        let msg = format!("no gateway is running: no receipt at {}", ctx.env.display_path(&receipt_path));
+        let msg = format!(
+            "no gateway is running: no receipt at {}",
+            ctx.env.display_path(&receipt_path)
+        );
         if args.json {
             print_json(&json!({"running": false, "receipt": receipt_path, "findings": [msg]}));
         } else {
             println!("{msg}");
-            println!("  start it: clawctl gateway run   (or install the service: clawctl service install)");
+            println!(
+                "  start it: clawctl gateway run   (or install the service: clawctl service install)"
+            );
         }
         return Ok(1);
     };
     let alive = receipt.pid_alive();
-    findings.push(Finding { ok: alive, text: format!("pid {} {}", receipt.pid, if alive { "is alive" } else { "is gone (stale receipt)" }), fix: (!alive).then(|| "clawctl gateway run".to_string()) });
+    findings.push(Finding {
+        ok: alive,
+        text: format!(
+            "pid {} {}",
+            receipt.pid,
+            if alive {
+                "is alive"
+            } else {
+                "is gone (stale receipt)"
+            }
+        ),
+        fix: (!alive).then(|| "clawctl gateway run".to_string()),
+    });
     let reachable = alive && healthz(&receipt.listen);
-    findings.push(Finding { ok: reachable, text: format!("http://{} {}", receipt.listen, if reachable { "answers /healthz" } else { "does not answer" }), fix: None });
+    findings.push(Finding {
+        ok: reachable,
+        text: format!(
+            "http://{} {}",
+            receipt.listen,
+            if reachable {
+                "answers /healthz"
+            } else {
+                "does not answer"
+            }
+        ),
+        fix: None,
+    });
     let same_file = receipt.config_path == cli.paths.config;
     findings.push(Finding {
         ok: same_file,
-        text: if same_file { format!("serves {}", ctx.env.display_path(&receipt.config_path)) } else {
-            format!("serves {} but this shell uses {}", ctx.env.display_path(&receipt.config_path), ctx.env.display_path(&cli.paths.config))
+        text: if same_file {
+            format!("serves {}", ctx.env.display_path(&receipt.config_path))
+        } else {
+            format!(
+                "serves {} but this shell uses {}",
+                ctx.env.display_path(&receipt.config_path),
+                ctx.env.display_path(&cli.paths.config)
+            )
         },
-        fix: (!same_file).then(|| "clawctl service install --force && clawctl gateway restart".into()),
+        fix: (!same_file)
+            .then(|| "clawctl service install --force && clawctl gateway restart".into()),
     });
-    let current_hash = crate::load::read_text_file(&receipt.config_path, "config").ok().flatten().map(|t| crate::load::sha256_hex(t.as_bytes()));
+    let current_hash = crate::load::read_text_file(&receipt.config_path, "config")
+        .ok()
+        .flatten()
+        .map(|t| crate::load::sha256_hex(t.as_bytes()));
     let fresh = current_hash == receipt.config_sha256;
     findings.push(Finding {
         ok: fresh,
-        text: if fresh { "the running config equals the file on disk".into() } else { "the config file changed since the gateway loaded it: restart needed".into() },
+        text: if fresh {
+            "the running config equals the file on disk".into()
+        } else {
+            "the config file changed since the gateway loaded it: restart needed".into()
+        },
         fix: (!fresh).then(|| "clawctl gateway restart".into()),
     });
     let store = Store::read(&cli.paths.credentials);
@@ -118,13 +177,28 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let mut token_json = json!(null);
     if reachable {
         match status_with_token(&receipt.listen, cli_token.secret()) {
-            Ok(200) => findings.push(Finding { ok: true, text: "the CLI's token is accepted".into(), fix: None }),
+            Ok(200) => findings.push(Finding {
+                ok: true,
+                text: "the CLI's token is accepted".into(),
+                fix: None,
+            }),
             Ok(401) => {
-                let cli_desc = cli_token.winner().map(|w| format!("{} from {}", w.describe(), w.location)).unwrap_or_else(|| "none".into());
+                let cli_desc = cli_token
+                    .winner()
+                    .map(|w| format!("{} from {}", w.describe(), w.location))
+                    .unwrap_or_else(|| "none".into());
                 let svc_desc = receipt
                     .gateway_token
                     .as_ref()
-                    .map(|k| format!("{}… ({}, {} chars) from {}", k.shape.clone().unwrap_or_default(), k.fingerprint.clone().unwrap_or_default(), k.length.unwrap_or(0), k.source))
+                    .map(|k| {
+                        format!(
+                            "{}… ({}, {} chars) from {}",
+                            k.shape.clone().unwrap_or_default(),
+                            k.fingerprint.clone().unwrap_or_default(),
+                            k.length.unwrap_or(0),
+                            k.source
+                        )
+                    })
                     .unwrap_or_else(|| "none".into());
                 token_json = json!({"cli": cli_desc, "service": svc_desc});
                 findings.push(Finding {
@@ -137,8 +211,16 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
                     }),
                 });
             }
-            Ok(code) => findings.push(Finding { ok: false, text: format!("/v1/status answered HTTP {code}"), fix: None }),
-            Err(e) => findings.push(Finding { ok: false, text: format!("/v1/status failed: {e}"), fix: None }),
+            Ok(code) => findings.push(Finding {
+                ok: false,
+                text: format!("/v1/status answered HTTP {code}"),
+                fix: None,
+            }),
+            Err(e) => findings.push(Finding {
+                ok: false,
+                text: format!("/v1/status failed: {e}"),
+                fix: None,
+            }),
         }
     }
     let ok = findings.iter().all(|f| f.ok);
@@ -153,7 +235,10 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "findings": findings.iter().map(|f| json!({"ok": f.ok, "message": f.text, "fix": f.fix})).collect::<Vec<_>>(),
         }));
     } else {
-        println!("gateway: pid {}, http://{}, clawctl {}", receipt.pid, receipt.listen, receipt.version);
+        println!(
+            "gateway: pid {}, http://{}, clawctl {}",
+            receipt.pid, receipt.listen, receipt.version
+        );
         for f in &findings {
             println!("  {} {}", if f.ok { "ok " } else { "!! " }, f.text);
             if let Some(fix) = &f.fix {
@@ -192,11 +277,18 @@ fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
     } else {
         let receipt = Receipt::read(&receipt_path).map_err(|_| Failure::error("no gateway service is installed and no gateway is running (clawctl gateway run, or clawctl service install)"))?;
         if !receipt.pid_alive() {
-            return Err(Failure::error(format!("the gateway in the receipt (pid {}) is not running", receipt.pid)));
+            return Err(Failure::error(format!(
+                "the gateway in the receipt (pid {}) is not running",
+                receipt.pid
+            )));
         }
         let r = unsafe { libc::kill(receipt.pid as i32, libc::SIGHUP) };
         if r != 0 {
-            return Err(Failure::error(format!("cannot signal pid {}: {}", receipt.pid, std::io::Error::last_os_error())));
+            return Err(Failure::error(format!(
+                "cannot signal pid {}: {}",
+                receipt.pid,
+                std::io::Error::last_os_error()
+            )));
         }
         format!("sent SIGHUP to pid {}", receipt.pid)
     };
@@ -209,7 +301,10 @@ fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             && r.pid_alive()
             && healthz(&r.listen)
         {
-            println!("gateway is up (pid {}, http://{}) serving the current config", r.pid, r.listen);
+            println!(
+                "gateway is up (pid {}, http://{}) serving the current config",
+                r.pid, r.listen
+            );
             return Ok(0);
         }
         if Instant::now() > deadline {

@@ -13,11 +13,14 @@ mod config_schema;
 mod config_set;
 mod config_unset;
 mod config_validate;
+mod doctor;
+mod gateway;
 mod models_status;
 mod onboard;
-mod service_check;
 pub mod output;
+mod service_check;
 pub mod show;
+mod status;
 
 pub use output::{Failure, Outcome};
 
@@ -62,6 +65,13 @@ pub enum Command {
     /// Models and their providers' keys.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// CLI view beside service view: which config, keys and endpoint each one uses.
+    Status(status::StatusArgs),
+    /// Findings about the setup, each with the command that fixes it.
+    Doctor(doctor::DoctorArgs),
+    /// The gateway daemon.
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -130,6 +140,9 @@ pub fn main() -> i32 {
         },
         Command::Onboard(a) => onboard::run(&ctx, a),
         Command::Models(ModelsCommand::Status(a)) => models_status::run(&ctx, a),
+        Command::Status(a) => status::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::Gateway(g) => gateway::run(&ctx, g),
         Command::Completions(a) => completions::run(a),
     };
     output::finish(result)

@@ -59,8 +59,13 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
         .and_then(|c| c.base_url.clone())
         .or_else(|| entry.map(|e| e.default_region().base_url.clone()))
         .filter(|u| !u.is_empty())?;
-    let api = cfg.and_then(|c| c.api).or(entry.map(|e| e.api)).unwrap_or(ApiStyle::OpenaiCompletions);
-    let region = entry.and_then(|e| e.region_for_url(&base_url)).map(|r| r.name.clone());
+    let api = cfg
+        .and_then(|c| c.api)
+        .or(entry.map(|e| e.api))
+        .unwrap_or(ApiStyle::OpenaiCompletions);
+    let region = entry
+        .and_then(|e| e.region_for_url(&base_url))
+        .map(|r| r.name.clone());
     let headers = cfg
         .map(|c| {
             c.headers
@@ -75,7 +80,12 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
                 .collect()
         })
         .unwrap_or_default();
-    Some(Endpoint { base_url, api, region, headers })
+    Some(Endpoint {
+        base_url,
+        api,
+        region,
+        headers,
+    })
 }
 
 /// What a probe found, ready to print.
@@ -92,7 +102,13 @@ impl ProbeReport {
     }
 }
 
-pub fn probe_with(loaded: &Loaded, catalog: &Catalog, id: &str, keys: &Resolved, timeout: Duration) -> Option<ProbeReport> {
+pub fn probe_with(
+    loaded: &Loaded,
+    catalog: &Catalog,
+    id: &str,
+    keys: &Resolved,
+    timeout: Duration,
+) -> Option<ProbeReport> {
     let ep = endpoint(loaded, catalog, id)?;
     let key = keys.secret();
     if keys.needs_key && key.is_none() {
@@ -103,7 +119,14 @@ pub fn probe_with(loaded: &Loaded, catalog: &Catalog, id: &str, keys: &Resolved,
             json: json!({"provider": id, "outcome": "no-key"}),
         });
     }
-    let target = ProbeTarget { provider_id: id, base_url: &ep.base_url, api: ep.api, key, headers: &ep.headers, timeout };
+    let target = ProbeTarget {
+        provider_id: id,
+        base_url: &ep.base_url,
+        api: ep.api,
+        key,
+        headers: &ep.headers,
+        timeout,
+    };
     let result = probe::probe(&target);
     let mut findings = Vec::new();
     let mut fj = Vec::new();
@@ -120,7 +143,10 @@ pub fn probe_with(loaded: &Loaded, catalog: &Catalog, id: &str, keys: &Resolved,
         && let Some(p) = catalog.get(id)
         && let Some(r) = probe::diagnose_region(p, &target)
     {
-        findings.push(format!("{} — fix: {} (or {})", r.message, r.fix, r.onboard_fix));
+        findings.push(format!(
+            "{} — fix: {} (or {})",
+            r.message, r.fix, r.onboard_fix
+        ));
         fj.push(json!({"kind": "region", "message": r.message, "fix": r.fix, "onboard_fix": r.onboard_fix, "works_on": r.works_on.base_url}));
     }
     let mut summary = format!("{} {}", result.outcome.as_str(), result.url);
@@ -133,7 +159,13 @@ pub fn probe_with(loaded: &Loaded, catalog: &Catalog, id: &str, keys: &Resolved,
             summary.push_str(&format!(" ({})", result.detail));
         }
     }
-    summary.push_str(&format!(" [{} ms, key {}]", result.elapsed_ms, keys.winner().map(|w| w.describe()).unwrap_or_else(|| "none".into())));
+    summary.push_str(&format!(
+        " [{} ms, key {}]",
+        result.elapsed_ms,
+        keys.winner()
+            .map(|w| w.describe())
+            .unwrap_or_else(|| "none".into())
+    ));
     Some(ProbeReport {
         ok: result.outcome.is_ok(),
         summary,
@@ -143,7 +175,13 @@ pub fn probe_with(loaded: &Loaded, catalog: &Catalog, id: &str, keys: &Resolved,
 }
 
 /// Probe one provider with the key of the service view when there is one, else the CLI's.
-pub fn probe_provider(ctx: &Ctx, cli: &Loaded, store: &Store, catalog: &Catalog, id: &str) -> Option<ProbeReport> {
+pub fn probe_provider(
+    ctx: &Ctx,
+    cli: &Loaded,
+    store: &Store,
+    catalog: &Catalog,
+    id: &str,
+) -> Option<ProbeReport> {
     let service = super::service_check::service_loaded(ctx);
     let (loaded, store) = match &service {
         Some(s) => (&s.loaded, Store::read(&s.loaded.paths.credentials)),
@@ -166,7 +204,14 @@ fn users_of(loaded: &Loaded, id: &str) -> Vec<String> {
     out
 }
 
-type Row = (String, Resolved, Option<Resolved>, Option<Endpoint>, bool, Option<ProbeReport>);
+type Row = (
+    String,
+    Resolved,
+    Option<Resolved>,
+    Option<Endpoint>,
+    bool,
+    Option<ProbeReport>,
+);
 
 pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
@@ -176,7 +221,9 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     }
     let cli_store = Store::read(&cli.paths.credentials);
     let service = super::service_check::service_loaded(ctx);
-    let svc_store = service.as_ref().map(|s| Store::read(&s.loaded.paths.credentials));
+    let svc_store = service
+        .as_ref()
+        .map(|s| Store::read(&s.loaded.paths.credentials));
     let mut ids = credentials::relevant_providers(&cli, &cli_store, &catalog);
     if let (Some(s), Some(st)) = (&service, &svc_store) {
         for id in credentials::relevant_providers(&s.loaded, st, &catalog) {
@@ -186,7 +233,11 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         }
     }
     if let Some(p) = &args.probe_provider {
-        let canon = if cli.config.models.providers.contains_key(p) { p.clone() } else { catalog.canonical(p).to_string() };
+        let canon = if cli.config.models.providers.contains_key(p) {
+            p.clone()
+        } else {
+            catalog.canonical(p).to_string()
+        };
         if catalog.get(&canon).is_none() && !cli.config.models.providers.contains_key(&canon) {
             return Err(Failure::usage(format!("unknown provider `{p}`")));
         }
@@ -198,11 +249,16 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let use_service = match (args.view, &service) {
         (Some(View::Cli), _) | (None, None) => false,
         (Some(View::Service), None) => {
-            return Err(Failure::error("--view service: no gateway service was found (clawctl status tells more)"));
+            return Err(Failure::error(
+                "--view service: no gateway service was found (clawctl status tells more)",
+            ));
         }
         (_, Some(_)) => true,
     };
-    let default_provider = cli.config.primary_model().and_then(|m| split_model_ref(cli.config.resolve_model(m)).map(|(p, _)| p.to_string()));
+    let default_provider = cli
+        .config
+        .primary_model()
+        .and_then(|m| split_model_ref(cli.config.resolve_model(m)).map(|(p, _)| p.to_string()));
     let mut rows: Vec<Row> = Vec::new();
     let (mut any_probe_failed, mut check_failed) = (false, false);
     for id in &ids {
@@ -212,14 +268,31 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             _ => None,
         };
         let drift = match &svc_keys {
-            Some(s) => s.winner().map(|w| &w.fingerprint) != cli_keys.winner().map(|w| &w.fingerprint),
+            Some(s) => {
+                s.winner().map(|w| &w.fingerprint) != cli_keys.winner().map(|w| &w.fingerprint)
+            }
             None => false,
         };
-        let wanted = args.probe_provider.as_deref().is_none_or(|p| p == id || catalog.canonical(p) == id);
+        let wanted = args
+            .probe_provider
+            .as_deref()
+            .is_none_or(|p| p == id || catalog.canonical(p) == id);
         let probe = if do_probe && wanted {
             match (use_service, &service, &svc_keys) {
-                (true, Some(s), Some(k)) => probe_with(&s.loaded, &catalog, id, k, Duration::from_secs(args.timeout)),
-                _ => probe_with(&cli, &catalog, id, &cli_keys, Duration::from_secs(args.timeout)),
+                (true, Some(s), Some(k)) => probe_with(
+                    &s.loaded,
+                    &catalog,
+                    id,
+                    k,
+                    Duration::from_secs(args.timeout),
+                ),
+                _ => probe_with(
+                    &cli,
+                    &catalog,
+                    id,
+                    &cli_keys,
+                    Duration::from_secs(args.timeout),
+                ),
             }
         } else {
             None
@@ -229,7 +302,15 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             let k = svc_keys.as_ref().unwrap_or(&cli_keys);
             check_failed |= k.needs_key && k.winner().is_none();
         }
-        let ep = endpoint(service.as_ref().filter(|_| use_service).map(|s| &s.loaded).unwrap_or(&cli), &catalog, id);
+        let ep = endpoint(
+            service
+                .as_ref()
+                .filter(|_| use_service)
+                .map(|s| &s.loaded)
+                .unwrap_or(&cli),
+            &catalog,
+            id,
+        );
         rows.push((id.clone(), cli_keys, svc_keys, ep, drift, probe));
     }
     if args.json {
@@ -263,7 +344,10 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
 }
 
 fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
-    println!("default model: {}", cli.config.primary_model().unwrap_or("(not set)"));
+    println!(
+        "default model: {}",
+        cli.config.primary_model().unwrap_or("(not set)")
+    );
     if !cli.config.fallback_models().is_empty() {
         println!("fallbacks: {}", cli.config.fallback_models().join(", "));
     }
@@ -274,9 +358,24 @@ fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
     for (id, c, s, ep, drift, p) in rows {
         println!();
         let users = users_of(cli, id);
-        println!("{id}{}", if users.is_empty() { String::new() } else { format!("  (used by: {})", users.join(", ")) });
+        println!(
+            "{id}{}",
+            if users.is_empty() {
+                String::new()
+            } else {
+                format!("  (used by: {})", users.join(", "))
+            }
+        );
         if let Some(e) = ep {
-            println!("  endpoint: {} [{}]{}", e.base_url, e.api.as_str(), e.region.as_ref().map(|r| format!(" — {r}")).unwrap_or_default());
+            println!(
+                "  endpoint: {} [{}]{}",
+                e.base_url,
+                e.api.as_str(),
+                e.region
+                    .as_ref()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
+            );
         }
         print_keys("cli", c);
         if let Some(s) = s {
@@ -299,11 +398,24 @@ fn print_keys(view: &str, r: &Resolved) {
         Some(w) => println!("  {view} key: {} from {}", w.describe(), w.location),
         None if !r.needs_key => println!("  {view} key: none needed"),
         None => {
-            let why = r.sources.iter().find_map(|s| s.problem.clone()).unwrap_or_else(|| "no key found".into());
+            let why = r
+                .sources
+                .iter()
+                .find_map(|s| s.problem.clone())
+                .unwrap_or_else(|| "no key found".into());
             println!("  {view} key: MISSING — {why}");
         }
     }
     for s in r.sources.iter().filter(|s| !s.wins) {
-        println!("    also: {} from {}{}", s.describe(), s.location, if r.disagree && s.usable() { " (differs)" } else { "" });
+        println!(
+            "    also: {} from {}{}",
+            s.describe(),
+            s.location,
+            if r.disagree && s.usable() {
+                " (differs)"
+            } else {
+                ""
+            }
+        );
     }
 }

@@ -65,13 +65,24 @@ pub struct Plan {
 }
 
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> Outcome {
-    let interactive = !args.non_interactive && std::io::stdin().is_terminal() && args.auth_choice.is_none();
+    let interactive =
+        !args.non_interactive && std::io::stdin().is_terminal() && args.auth_choice.is_none();
     let mut terminal = Terminal;
-    run_with(ctx, args, interactive.then_some(&mut terminal as &mut dyn Prompter), &mut std::io::stdin())
+    run_with(
+        ctx,
+        args,
+        interactive.then_some(&mut terminal as &mut dyn Prompter),
+        &mut std::io::stdin(),
+    )
 }
 
 /// The whole flow; `prompter` is None for non-interactive runs.
-pub fn run_with(ctx: &Ctx, args: OnboardArgs, prompter: Option<&mut dyn Prompter>, stdin: &mut dyn Read) -> Outcome {
+pub fn run_with(
+    ctx: &Ctx,
+    args: OnboardArgs,
+    prompter: Option<&mut dyn Prompter>,
+    stdin: &mut dyn Read,
+) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
     let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
     let current_default = loaded.config.primary_model().map(String::from);
@@ -82,15 +93,32 @@ pub fn run_with(ctx: &Ctx, args: OnboardArgs, prompter: Option<&mut dyn Prompter
     apply(ctx, &catalog, plan, args.json)
 }
 
-fn provider_and_region<'a>(catalog: &'a Catalog, choice: &str) -> Result<(&'a Provider, &'a Region), Failure> {
+fn provider_and_region<'a>(
+    catalog: &'a Catalog,
+    choice: &str,
+) -> Result<(&'a Provider, &'a Region), Failure> {
     catalog.by_auth_choice(choice).ok_or_else(|| {
-        let choices: Vec<String> = catalog.auth_choices().into_iter().map(String::from).collect();
-        let hint = crate::schema::best_match(choice, &choices).map(|m| format!("did you mean `{m}`? ")).unwrap_or_default();
-        Failure::usage(format!("unknown --auth-choice `{choice}`\n  help: {hint}choices: {}", choices.join(", ")))
+        let choices: Vec<String> = catalog
+            .auth_choices()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let hint = crate::schema::best_match(choice, &choices)
+            .map(|m| format!("did you mean `{m}`? "))
+            .unwrap_or_default();
+        Failure::usage(format!(
+            "unknown --auth-choice `{choice}`\n  help: {hint}choices: {}",
+            choices.join(", ")
+        ))
     })
 }
 
-fn check_shape(catalog: &Catalog, provider: &Provider, key: &str, force: bool) -> Result<(), Failure> {
+fn check_shape(
+    catalog: &Catalog,
+    provider: &Provider,
+    key: &str,
+    force: bool,
+) -> Result<(), Failure> {
     if provider.accepts_key_shape(key) || force {
         return Ok(());
     }
@@ -101,7 +129,11 @@ fn check_shape(catalog: &Catalog, provider: &Provider, key: &str, force: bool) -
             o.name,
             o.default_region().auth_choice
         ),
-        None => format!("{} keys start with {}", provider.name, provider.key_shapes.join(" or ")),
+        None => format!(
+            "{} keys start with {}",
+            provider.name,
+            provider.key_shapes.join(" or ")
+        ),
     };
     Err(Failure::error(format!(
         "this key ({}) does not look like a {} key: {hint}\n  help: keys are not interchangeable between providers; pass --force to save it anyway",
@@ -110,7 +142,13 @@ fn check_shape(catalog: &Catalog, provider: &Provider, key: &str, force: bool) -
     )))
 }
 
-fn non_interactive_plan(ctx: &Ctx, catalog: &Catalog, args: &OnboardArgs, current_default: Option<&str>, stdin: &mut dyn Read) -> Result<Plan, Failure> {
+fn non_interactive_plan(
+    ctx: &Ctx,
+    catalog: &Catalog,
+    args: &OnboardArgs,
+    current_default: Option<&str>,
+    stdin: &mut dyn Read,
+) -> Result<Plan, Failure> {
     let choice = args.auth_choice.as_deref().ok_or_else(|| {
         Failure::usage(format!(
             "--auth-choice is required without a terminal\n  help: choices: {}",
@@ -118,19 +156,30 @@ fn non_interactive_plan(ctx: &Ctx, catalog: &Catalog, args: &OnboardArgs, curren
         ))
     })?;
     let (provider, region) = provider_and_region(catalog, choice)?;
-    let provider_id = if provider.custom { args.provider_id.clone().unwrap_or_else(|| provider.id.clone()) } else { provider.id.clone() };
+    let provider_id = if provider.custom {
+        args.provider_id
+            .clone()
+            .unwrap_or_else(|| provider.id.clone())
+    } else {
+        provider.id.clone()
+    };
     let (key, key_source) = if !provider.needs_key {
         (None, String::new())
     } else if args.api_key_stdin {
         let mut s = String::new();
-        stdin.read_to_string(&mut s).map_err(|e| Failure::error(format!("cannot read the key from standard input: {e}")))?;
+        stdin
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::error(format!("cannot read the key from standard input: {e}")))?;
         let s = s.trim().to_string();
         if s.is_empty() {
             return Err(Failure::error("standard input was empty: no key to store"));
         }
         (Some(SecretString::from(s)), "standard input".to_string())
     } else {
-        let found = provider.key_env.iter().find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
+        let found = provider
+            .key_env
+            .iter()
+            .find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
         match found {
             Some((var, k)) => (Some(SecretString::from(k)), format!("${var}")),
             None => {
@@ -146,16 +195,27 @@ fn non_interactive_plan(ctx: &Ctx, catalog: &Catalog, args: &OnboardArgs, curren
         check_shape(catalog, provider, k.expose_secret(), args.force)?;
     }
     let base_url = if provider.custom {
-        Some(args.base_url.clone().ok_or_else(|| Failure::usage("custom-api-key needs --base-url https://…"))?)
+        Some(
+            args.base_url
+                .clone()
+                .ok_or_else(|| Failure::usage("custom-api-key needs --base-url https://…"))?,
+        )
     } else {
-        args.base_url.clone().or_else(|| Some(region.base_url.clone()))
+        args.base_url
+            .clone()
+            .or_else(|| Some(region.base_url.clone()))
     };
     let default_model = if args.set_default || current_default.is_none() {
         Some(match &args.model {
             Some(m) => m.clone(),
             None => match provider.models.first() {
                 Some(m) => format!("{provider_id}/{m}"),
-                None => return Err(Failure::usage(format!("{} has no catalog models: pass --model {provider_id}/MODEL", provider.name))),
+                None => {
+                    return Err(Failure::usage(format!(
+                        "{} has no catalog models: pass --model {provider_id}/MODEL",
+                        provider.name
+                    )));
+                }
             },
         })
     } else {
@@ -173,31 +233,55 @@ fn non_interactive_plan(ctx: &Ctx, catalog: &Catalog, args: &OnboardArgs, curren
     })
 }
 
-fn interactive_plan(ctx: &Ctx, catalog: &Catalog, current_default: Option<&str>, p: &mut dyn Prompter) -> Result<Plan, Failure> {
+fn interactive_plan(
+    ctx: &Ctx,
+    catalog: &Catalog,
+    current_default: Option<&str>,
+    p: &mut dyn Prompter,
+) -> Result<Plan, Failure> {
     let e = |m: String| Failure::error(m);
     let providers: Vec<&Provider> = catalog.providers.iter().collect();
-    let names: Vec<String> = providers.iter().map(|p| format!("{} ({})", p.name, p.id)).collect();
+    let names: Vec<String> = providers
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.id))
+        .collect();
     p.explain("Which provider's key do you have? Moonshot (Kimi) and Kimi Coding are different providers with different keys.");
     let provider = providers[p.select("Provider", &names, 0, true).map_err(e)?];
     let region = if provider.regions.len() > 1 {
         p.explain("Keys belong to one platform: a China-platform key is rejected by the international endpoint and the other way round.");
-        let regions: Vec<String> = provider.regions.iter().map(|r| format!("{} — {}", r.name, r.base_url)).collect();
+        let regions: Vec<String> = provider
+            .regions
+            .iter()
+            .map(|r| format!("{} — {}", r.name, r.base_url))
+            .collect();
         provider.regions[p.select("Platform", &regions, 0, false).map_err(e)?].clone()
     } else {
         provider.default_region().clone()
     };
     let base_url = if provider.custom {
-        p.explain("The base URL of your OpenAI-compatible endpoint, e.g. https://llm.example.com/v1");
+        p.explain(
+            "The base URL of your OpenAI-compatible endpoint, e.g. https://llm.example.com/v1",
+        );
         Some(p.input("Base URL", None).map_err(e)?)
     } else {
         Some(region.base_url.clone())
     };
     let key = if provider.needs_key {
-        let env_key = provider.key_env.iter().find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
+        let env_key = provider
+            .key_env
+            .iter()
+            .find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
         let use_env = match &env_key {
             Some((var, k)) => {
-                p.explain(&format!("${var} is set in this shell: {}.", crate::secret::describe(k)));
-                p.confirm(&format!("Store the key from ${var} (so the service can read it)?"), true).map_err(e)?
+                p.explain(&format!(
+                    "${var} is set in this shell: {}.",
+                    crate::secret::describe(k)
+                ));
+                p.confirm(
+                    &format!("Store the key from ${var} (so the service can read it)?"),
+                    true,
+                )
+                .map_err(e)?
             }
             None => false,
         };
@@ -222,7 +306,11 @@ fn interactive_plan(ctx: &Ctx, catalog: &Catalog, current_default: Option<&str>,
             return Err(Failure::error("nothing was written"));
         }
     }
-    let mut models: Vec<String> = provider.models.iter().map(|m| format!("{}/{m}", provider.id)).collect();
+    let mut models: Vec<String> = provider
+        .models
+        .iter()
+        .map(|m| format!("{}/{m}", provider.id))
+        .collect();
     let keep = current_default.map(|c| format!("keep the current default ({c})"));
     if let Some(k) = &keep {
         models.insert(0, k.clone());
@@ -232,7 +320,11 @@ fn interactive_plan(ctx: &Ctx, catalog: &Catalog, current_default: Option<&str>,
     } else {
         p.explain("The default model is what every agent uses unless it says otherwise.");
         let i = p.select("Default model", &models, 0, true).map_err(e)?;
-        if keep.is_some() && i == 0 { None } else { Some(models[i].clone()) }
+        if keep.is_some() && i == 0 {
+            None
+        } else {
+            Some(models[i].clone())
+        }
     };
     p.explain("A probe sends one cheap authenticated request (list models) to check the key.");
     let probe = p.confirm("Probe the key now?", true).map_err(e)?;
@@ -272,16 +364,20 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     let catalog_entry = catalog.get(&plan.catalog_id);
     let (_, applied) = edit_config(&ctx.env, &ctx.opts, false, creds, |doc| {
         let mut set = |path: KeyPath, v: Value| -> Result<(), Failure> {
-            let current = crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &path).cloned();
+            let current =
+                crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &path)
+                    .cloned();
             if current.as_ref() != Some(&v) {
-                crate::edit::set(doc, &path, &v, false, false).map_err(|e| Failure::error(e.to_string()))?;
+                crate::edit::set(doc, &path, &v, false, false)
+                    .map_err(|e| Failure::error(e.to_string()))?;
             }
             Ok(())
         };
         if let Some(url) = &plan.base_url {
             // The catalog's default endpoint needs no line in the file unless the
             // file says otherwise already (switching platforms must be written).
-            let is_default = catalog_entry.is_some_and(|p| p.default_region().base_url == *url && p.regions.len() == 1);
+            let is_default = catalog_entry
+                .is_some_and(|p| p.default_region().base_url == *url && p.regions.len() == 1);
             if !is_default || catalog_entry.is_some_and(|p| p.custom) {
                 set(provider_path.child("base_url"), json!(url))?;
             }
@@ -290,9 +386,20 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             set(provider_path.child("api"), json!("openai-completions"))?;
         }
         if plan.key.is_some() {
-            set(provider_path.child("api_key"), json!(format!("cred:{profile}")))?;
-            set(kp("auth.profiles").child(profile.as_str()).child("provider"), json!(id))?;
-            set(kp("auth.profiles").child(profile.as_str()).child("mode"), json!("api_key"))?;
+            set(
+                provider_path.child("api_key"),
+                json!(format!("cred:{profile}")),
+            )?;
+            set(
+                kp("auth.profiles")
+                    .child(profile.as_str())
+                    .child("provider"),
+                json!(id),
+            )?;
+            set(
+                kp("auth.profiles").child(profile.as_str()).child("mode"),
+                json!("api_key"),
+            )?;
         }
         if let Some(m) = &plan.default_model {
             set(kp("agents.defaults.model.primary"), json!(m))?;
@@ -302,9 +409,16 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             && m.0 == id
         {
             let models_path = provider_path.child("models");
-            let cur = crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &models_path).cloned();
-            if !cur.as_ref().and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == m.1)) {
-                crate::edit::set(doc, &models_path, &json!(m.1), true, false).map_err(|e| Failure::error(e.to_string()))?;
+            let cur =
+                crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &models_path)
+                    .cloned();
+            if !cur
+                .as_ref()
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|x| x == m.1))
+            {
+                crate::edit::set(doc, &models_path, &json!(m.1), true, false)
+                    .map_err(|e| Failure::error(e.to_string()))?;
             }
         }
         Ok(())
@@ -351,14 +465,23 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     }
     println!(
         "{} {}: provider {id} ({}){}",
-        if applied.changed { "updated" } else { "unchanged" },
+        if applied.changed {
+            "updated"
+        } else {
+            "unchanged"
+        },
         env.display_path(&applied.config),
         plan.region.name,
-        plan.base_url.as_ref().map(|u| format!(", {u}")).unwrap_or_default()
+        plan.base_url
+            .as_ref()
+            .map(|u| format!(", {u}"))
+            .unwrap_or_default()
     );
     match loaded.config.primary_model() {
         Some(m) => println!("default model: {m}"),
-        None => println!("default model: not set (clawctl config set agents.defaults.model.primary {id}/MODEL)"),
+        None => println!(
+            "default model: not set (clawctl config set agents.defaults.model.primary {id}/MODEL)"
+        ),
     }
     if let Some(p) = &probe {
         println!("probe: {}", p.summary);

@@ -44,7 +44,11 @@ pub fn key_visibility(ctx: &Ctx, catalog: &crate::catalog::Catalog, provider: &s
     };
     let label = env.origin.clone();
     let Ok(loaded) = crate::load::load(&env, &crate::load::LoadOptions::default()) else {
-        return Visibility { summary: format!("service ({label}): cannot load its config"), fix: vec![], json: json!({"installed": true, "loadable": false}) };
+        return Visibility {
+            summary: format!("service ({label}): cannot load its config"),
+            fix: vec![],
+            json: json!({"installed": true, "loadable": false}),
+        };
     };
     let store = crate::credentials::Store::read(&loaded.paths.credentials);
     let r = crate::credentials::resolve_provider(&loaded, &store, catalog, provider);
@@ -55,15 +59,26 @@ pub fn key_visibility(ctx: &Ctx, catalog: &crate::catalog::Catalog, provider: &s
                 fix.push("clawctl gateway restart".into());
             }
             Visibility {
-                summary: format!("service ({label}) will use {} from {}", w.describe(), w.location),
+                summary: format!(
+                    "service ({label}) will use {} from {}",
+                    w.describe(),
+                    w.location
+                ),
                 fix,
                 json: json!({"installed": true, "sees_key": true, "key": w.describe(), "from": w.location, "restart_needed": view.restart_needed}),
             }
         }
-        None if !r.needs_key => Visibility { summary: format!("service ({label}): no key needed"), fix: vec![], json: json!({"installed": true, "sees_key": true}) },
+        None if !r.needs_key => Visibility {
+            summary: format!("service ({label}): no key needed"),
+            fix: vec![],
+            json: json!({"installed": true, "sees_key": true}),
+        },
         None => Visibility {
             summary: format!("service ({label}) would NOT see a {provider} key"),
-            fix: vec!["clawctl service install --force".into(), "clawctl gateway restart".into()],
+            fix: vec![
+                "clawctl service install --force".into(),
+                "clawctl gateway restart".into(),
+            ],
             json: json!({"installed": true, "sees_key": false}),
         },
     }

@@ -21,7 +21,11 @@ pub struct RunOptions {
 
 fn log(msg: &str) {
     let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{} clawctl-gateway: {msg}", humantime::format_rfc3339_seconds(SystemTime::now()));
+    let _ = writeln!(
+        e,
+        "{} clawctl-gateway: {msg}",
+        humantime::format_rfc3339_seconds(SystemTime::now())
+    );
 }
 
 fn bind(listen: &str) -> Result<tiny_http::Server, String> {
@@ -30,7 +34,10 @@ fn bind(listen: &str) -> Result<tiny_http::Server, String> {
 
 /// Run until SIGTERM/SIGINT. Returns the process exit code.
 pub fn run(env: &Environment, opts: RunOptions) -> i32 {
-    let started = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut state = match prepare(env, &opts.load, started) {
         Ok(s) => s,
         Err(diag) => {
@@ -63,7 +70,9 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
         log(&format!("cannot write the receipt: {e}"));
     }
     if state.auth_mode == GatewayAuthMode::Token && state.token.is_none() {
-        log("gateway.auth.mode is token but no token is configured: every /v1/status request will get 401");
+        log(
+            "gateway.auth.mode is token but no token is configured: every /v1/status request will get 401",
+        );
     }
     log(&format!(
         "listening on http://{} (config {}, pid {})",
@@ -89,7 +98,13 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
     0
 }
 
-fn reload(env: &Environment, opts: &RunOptions, started: u64, state: &mut GatewayState, server: &mut tiny_http::Server) {
+fn reload(
+    env: &Environment,
+    opts: &RunOptions,
+    started: u64,
+    state: &mut GatewayState,
+    server: &mut tiny_http::Server,
+) {
     match prepare(env, &opts.load, started) {
         Err(diag) => {
             eprintln!("{diag}");
@@ -100,7 +115,9 @@ fn reload(env: &Environment, opts: &RunOptions, started: u64, state: &mut Gatewa
                 match bind(&new.listen) {
                     Ok(s) => *server = s,
                     Err(e) => {
-                        log(&format!("reload refused: {e}; still serving the previous config"));
+                        log(&format!(
+                            "reload refused: {e}; still serving the previous config"
+                        ));
                         return;
                     }
                 }
@@ -114,20 +131,34 @@ fn reload(env: &Environment, opts: &RunOptions, started: u64, state: &mut Gatewa
     }
 }
 
-fn json_response(status: u16, body: &serde_json::Value) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("static header");
-    tiny_http::Response::from_string(body.to_string()).with_status_code(status).with_header(header)
+fn json_response(
+    status: u16,
+    body: &serde_json::Value,
+) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+        .expect("static header");
+    tiny_http::Response::from_string(body.to_string())
+        .with_status_code(status)
+        .with_header(header)
 }
 
 fn handle(state: &GatewayState, req: tiny_http::Request) {
     let path = req.url().split('?').next().unwrap_or("").to_string();
     let resp = match (req.method(), path.as_str()) {
-        (tiny_http::Method::Get, "/healthz") => json_response(200, &serde_json::json!({"status": "ok"})),
+        (tiny_http::Method::Get, "/healthz") => {
+            json_response(200, &serde_json::json!({"status": "ok"}))
+        }
         (tiny_http::Method::Get, "/v1/status") => {
             if authorized(state, &req) {
-                json_response(200, &serde_json::to_value(&state.receipt).unwrap_or_default())
+                json_response(
+                    200,
+                    &serde_json::to_value(&state.receipt).unwrap_or_default(),
+                )
             } else {
-                json_response(401, &serde_json::json!({"error": {"message": "invalid or missing gateway token", "type": "unauthorized"}}))
+                json_response(
+                    401,
+                    &serde_json::json!({"error": {"message": "invalid or missing gateway token", "type": "unauthorized"}}),
+                )
             }
         }
         _ => json_response(404, &serde_json::json!({"error": {"message": "not found"}})),

@@ -40,7 +40,11 @@ pub fn listen_address(bind: &str, port: u16) -> String {
 }
 
 /// Load and check. Err: the rendered diagnostics (the gateway refuses to start or reload).
-pub fn prepare(env: &Environment, opts: &LoadOptions, started_unix: u64) -> Result<GatewayState, String> {
+pub fn prepare(
+    env: &Environment,
+    opts: &LoadOptions,
+    started_unix: u64,
+) -> Result<GatewayState, String> {
     let loaded = load(env, opts).map_err(|d| d.render(env, &Default::default()))?;
     if !loaded.is_valid() {
         return Err(loaded.render_diagnostics());
@@ -75,7 +79,10 @@ pub fn prepare(env: &Environment, opts: &LoadOptions, started_unix: u64) -> Resu
     let receipt = Receipt {
         pid: std::process::id(),
         started_unix,
-        started_at: humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(started_unix)).to_string(),
+        started_at: humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(started_unix),
+        )
+        .to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         config_path: loaded.paths.config.clone(),
         config_sha256: loaded.config_sha256.clone(),

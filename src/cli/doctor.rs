@@ -1,0 +1,85 @@
+use clap::Args;
+use serde_json::json;
+
+use super::output::print_json;
+use super::{Ctx, Failure, Outcome};
+use crate::catalog::Catalog;
+use crate::diagnostics::Severity;
+use crate::doctor::{self, Finding, Inputs};
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Apply the fixes that are safe (permissions, moving literal secrets to
+    /// credentials.toml), with backups; print the rest as commands.
+    #[arg(long)]
+    pub fix: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
+    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
+    let cli = crate::load::load(&ctx.env, &ctx.opts)?;
+    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let service = match &view.environment {
+        Some(env) => Some(crate::load::load(env, &Default::default())?),
+        None => None,
+    };
+    Ok(doctor::check(&Inputs {
+        cli: &cli,
+        service: service.as_ref(),
+        view: &view,
+        catalog: &catalog,
+    }))
+}
+
+pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
+    let mut findings = gather(ctx)?;
+    let mut applied = Vec::new();
+    if args.fix {
+        for f in findings.iter().filter_map(|f| f.auto_fix.clone()) {
+            match doctor::apply(&ctx.env, &ctx.opts, &f) {
+                Ok(done) => applied.push(done),
+                Err(e) => applied.push(format!("could not fix: {e}")),
+            }
+        }
+        if !applied.is_empty() {
+            findings = gather(ctx)?;
+        }
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    if args.json {
+        print_json(
+            &json!({"ok": errors == 0, "errors": errors, "fixed": applied, "findings": findings}),
+        );
+        return Ok(if errors > 0 { 1 } else { 0 });
+    }
+    for a in &applied {
+        println!("fixed: {a}");
+    }
+    if findings.is_empty() {
+        println!("no problems found");
+    }
+    for f in &findings {
+        let tag = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        println!("{tag}: {}", f.message);
+        for e in &f.evidence {
+            println!("    evidence: {e}");
+        }
+        if let Some(fix) = &f.fix {
+            println!("    fix: {fix}");
+        }
+    }
+    if errors > 0 {
+        println!("{errors} error(s)");
+    }
+    Ok(if errors > 0 { 1 } else { 0 })
+}
