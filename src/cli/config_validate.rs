@@ -12,6 +12,10 @@ pub struct ValidateArgs {
     /// Files to check on their own (defaults only beneath them); none: the effective
     /// config with every layer.
     pub files: Vec<PathBuf>,
+    /// Validate what the gateway service will load on its next start: its config
+    /// path and its environment (from its definition), not this shell's.
+    #[arg(long, conflicts_with = "files")]
+    pub service: bool,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -19,7 +23,25 @@ pub struct ValidateArgs {
 
 pub fn run(ctx: &Ctx, args: ValidateArgs) -> Outcome {
     let mut results: Vec<Loaded> = Vec::new();
-    if args.files.is_empty() {
+    if args.service {
+        let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+        // The next start uses the definition's environment, not the running process's.
+        let env = match view.definition() {
+            Some(d) => crate::service_view::definition_environment(&ctx.env, d),
+            None => match view.environment {
+                Some(e) => e,
+                None => {
+                    return Err(super::Failure::error(
+                        "no gateway service was found (looked for clawctl-gateway.service / ai.clawctl.gateway.plist); use --service-file PATH, or `clawctl service install`",
+                    ));
+                }
+            },
+        };
+        if !args.json {
+            println!("service view: {}", env.origin);
+        }
+        results.push(load(&env, &Default::default())?);
+    } else if args.files.is_empty() {
         results.push(load(&ctx.env, &ctx.opts)?);
     } else {
         for f in &args.files {
