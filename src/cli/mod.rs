@@ -16,7 +16,7 @@ mod config_validate;
 mod doctor;
 mod gateway;
 mod models_status;
-mod onboard;
+pub mod onboard;
 pub mod output;
 mod service_check;
 pub mod show;
