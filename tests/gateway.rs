@@ -25,11 +25,16 @@ impl Drop for Daemon {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn get(port: u16, path: &str, token: Option<&str>) -> u16 {
-    let mut req = ureq::get(&format!("http://127.0.0.1:{port}{path}")).timeout(Duration::from_secs(3));
+    let mut req =
+        ureq::get(&format!("http://127.0.0.1:{port}{path}")).timeout(Duration::from_secs(3));
     if let Some(t) = token {
         req = req.set("Authorization", &format!("Bearer {t}"));
     }
@@ -42,11 +47,17 @@ fn get(port: u16, path: &str, token: Option<&str>) -> u16 {
 
 fn start(sb: &Sandbox, token: &str, port: u16) -> Daemon {
     let mut c = sb.command(&["gateway", "run"]);
-    c.env("CLAWCTL_GATEWAY_TOKEN", token).stdout(Stdio::null()).stderr(Stdio::null());
+    c.env("CLAWCTL_GATEWAY_TOKEN", token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let d = Daemon(c.spawn().unwrap());
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if ureq::get(&format!("http://127.0.0.1:{port}/healthz")).timeout(Duration::from_millis(300)).call().is_ok() {
+        if ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+            .timeout(Duration::from_millis(300))
+            .call()
+            .is_ok()
+        {
             return d;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -55,7 +66,9 @@ fn start(sb: &Sandbox, token: &str, port: u16) -> Daemon {
 }
 
 fn config(port: u16) -> String {
-    format!("[meta]\nversion = 1\n\n[gateway]\nport = {port}\n\n[gateway.auth]\nmode = \"token\"\ntoken = \"${{CLAWCTL_GATEWAY_TOKEN}}\"\n")
+    format!(
+        "[meta]\nversion = 1\n\n[gateway]\nport = {port}\n\n[gateway.auth]\nmode = \"token\"\ntoken = \"${{CLAWCTL_GATEWAY_TOKEN}}\"\n"
+    )
 }
 
 const SERVICE_TOKEN: &str = "tok-SERVICESERVICE-0123456789";
@@ -75,21 +88,40 @@ fn healthz_status_and_the_token_mismatch_explained() {
     assert_eq!(mode_of(&receipt), 0o600);
     let text = std::fs::read_to_string(&receipt).unwrap();
     assert!(!text.contains("SERVICESERVICE"), "{text}");
-    assert!(text.contains("CLAWCTL_GATEWAY_TOKEN"), "the variable's name is recorded: {text}");
+    assert!(
+        text.contains("CLAWCTL_GATEWAY_TOKEN"),
+        "the variable's name is recorded: {text}"
+    );
 
     // Same token in the shell: all good.
     sb.set_var("CLAWCTL_GATEWAY_TOKEN", SERVICE_TOKEN);
     let r = sb.run(&["gateway", "status"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("the CLI's token is accepted"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("the CLI's token is accepted"),
+        "{}",
+        r.stdout
+    );
     // A different token in the shell: 401, explained with both sources.
     sb.set_var("CLAWCTL_GATEWAY_TOKEN", SHELL_TOKEN);
     let r = sb.run(&["gateway", "status"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stdout.contains("token mismatch"), "{}", r.stdout);
-    assert!(r.stdout.contains("CLAWCTL_GATEWAY_TOKEN in this shell"), "{}", r.stdout);
-    assert!(r.stdout.contains("/proc/") || r.stdout.contains("CLAWCTL_GATEWAY_TOKEN"), "{}", r.stdout);
-    assert!(!r.all().contains("SHELLSHELL") && !r.all().contains("SERVICESERVICE"), "{}", r.all());
+    assert!(
+        r.stdout.contains("CLAWCTL_GATEWAY_TOKEN in this shell"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("/proc/") || r.stdout.contains("CLAWCTL_GATEWAY_TOKEN"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.all().contains("SHELLSHELL") && !r.all().contains("SERVICESERVICE"),
+        "{}",
+        r.all()
+    );
     let j = sb.json(&["gateway", "status", "--json"]);
     assert!(j["token"]["cli"].as_str().unwrap().contains("sha256:"));
 }
@@ -102,7 +134,10 @@ fn an_invalid_edit_is_refused_and_a_valid_one_is_picked_up() {
     let _d = start(&sb, SERVICE_TOKEN, port);
     sb.set_var("CLAWCTL_GATEWAY_TOKEN", SERVICE_TOKEN);
     let receipt = sb.clawctl_home().join("run/gateway.json");
-    let hash_before = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&receipt).unwrap()).unwrap()["config_sha256"].clone();
+    let hash_before =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&receipt).unwrap())
+            .unwrap()["config_sha256"]
+            .clone();
 
     // Broken by hand: restart refuses, the gateway keeps serving.
     sb.write_config(&format!("{}\n[gateway]\nbogus = 1\n", config(port)));
@@ -112,11 +147,17 @@ fn an_invalid_edit_is_refused_and_a_valid_one_is_picked_up() {
     assert_eq!(get(port, "/healthz", None), 200);
 
     // A valid edit: SIGHUP reload, the receipt's hash follows the file.
-    sb.write_config(&format!("{}\n[env.vars]\nNODE_ENV = \"production\"\n", config(port)));
+    sb.write_config(&format!(
+        "{}\n[env.vars]\nNODE_ENV = \"production\"\n",
+        config(port)
+    ));
     let r = sb.run(&["gateway", "restart"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("SIGHUP"), "{}", r.stdout);
-    let hash_after = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&receipt).unwrap()).unwrap()["config_sha256"].clone();
+    let hash_after =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&receipt).unwrap())
+            .unwrap()["config_sha256"]
+            .clone();
     assert_ne!(hash_before, hash_after);
     let on_disk = clawctl::load::sha256_hex(sb.read_config().as_bytes());
     assert_eq!(hash_after, serde_json::json!(on_disk));
@@ -132,7 +173,11 @@ fn a_reload_with_an_invalid_config_keeps_the_old_one() {
     sb.write_config("[gateway]\nport = \"nope\"\n");
     unsafe { libc::kill(d.0.id() as i32, libc::SIGHUP) };
     std::thread::sleep(Duration::from_millis(600));
-    assert_eq!(get(port, "/v1/status", Some(SERVICE_TOKEN)), 200, "the old config keeps serving");
+    assert_eq!(
+        get(port, "/v1/status", Some(SERVICE_TOKEN)),
+        200,
+        "the old config keeps serving"
+    );
 }
 
 #[test]

@@ -20,7 +20,17 @@ fn setup(sb: &mut Sandbox, intl: &str, cn: &str, key: &str, choice: &str) {
     let cat = sb.dir.path().join("catalog.toml");
     std::fs::write(&cat, catalog(intl, cn)).unwrap();
     sb.set_var("CLAWCTL_PROVIDER_CATALOG", cat.to_str().unwrap());
-    let r = sb.run_stdin(&["onboard", "--auth-choice", choice, "--api-key-stdin", "--no-probe", "--force"], Some(key));
+    let r = sb.run_stdin(
+        &[
+            "onboard",
+            "--auth-choice",
+            choice,
+            "--api-key-stdin",
+            "--no-probe",
+            "--force",
+        ],
+        Some(key),
+    );
     assert_eq!(r.code, 0, "{}", r.all());
 }
 
@@ -29,7 +39,13 @@ fn ok_when_the_provider_accepts_the_key() {
     let cn = FakeProvider::openai().accept_key(CN_KEY).start();
     let intl = FakeProvider::openai().start();
     let mut sb = Sandbox::new();
-    setup(&mut sb, &intl.base_url(), &cn.base_url(), CN_KEY, "moonshot-api-key-cn");
+    setup(
+        &mut sb,
+        &intl.base_url(),
+        &cn.base_url(),
+        CN_KEY,
+        "moonshot-api-key-cn",
+    );
     let r = sb.run(&["models", "status", "--probe"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("probe: ok"), "{}", r.stdout);
@@ -42,13 +58,26 @@ fn a_china_key_on_the_international_endpoint_is_diagnosed() {
     let cn = FakeProvider::openai().accept_key(CN_KEY).start();
     let intl = FakeProvider::openai().start();
     let mut sb = Sandbox::new();
-    setup(&mut sb, &intl.base_url(), &cn.base_url(), CN_KEY, "moonshot-api-key");
+    setup(
+        &mut sb,
+        &intl.base_url(),
+        &cn.base_url(),
+        CN_KEY,
+        "moonshot-api-key",
+    );
     let r = sb.run(&["models", "status", "--probe-provider", "moonshot"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stdout.contains("probe: auth"), "{}", r.stdout);
     assert!(r.stdout.contains("Invalid Authentication"), "{}", r.stdout);
     assert!(r.stdout.contains("China platform"), "{}", r.stdout);
-    assert!(r.stdout.contains(&format!("clawctl config set models.providers.moonshot.base_url {}", cn.base_url())), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "clawctl config set models.providers.moonshot.base_url {}",
+            cn.base_url()
+        )),
+        "{}",
+        r.stdout
+    );
     let j = sb.json(&["models", "status", "--probe", "--json"]);
     let p = &j["providers"][0]["probe"];
     assert_eq!(p["outcome"], "auth");
@@ -61,10 +90,20 @@ fn a_kimi_coding_key_configured_for_moonshot_is_found() {
     let intl = FakeProvider::openai().start();
     let cn = FakeProvider::openai().start();
     let mut sb = Sandbox::new();
-    setup(&mut sb, &intl.base_url(), &cn.base_url(), "sk-kimi-SHAPESHAPE0123456789abcdefghijklm", "moonshot-api-key");
+    setup(
+        &mut sb,
+        &intl.base_url(),
+        &cn.base_url(),
+        "sk-kimi-SHAPESHAPE0123456789abcdefghijklm",
+        "moonshot-api-key",
+    );
     let r = sb.run(&["models", "status", "--probe"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stdout.contains("--auth-choice kimi-code-api-key"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("--auth-choice kimi-code-api-key"),
+        "{}",
+        r.stdout
+    );
     let r = sb.run(&["doctor"]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("kimi-code-api-key"), "{}", r.stdout);
@@ -74,7 +113,13 @@ fn a_kimi_coding_key_configured_for_moonshot_is_found() {
 fn a_provider_that_never_answers_times_out() {
     let hole = FakeProvider::black_hole();
     let mut sb = Sandbox::new();
-    setup(&mut sb, &hole.base_url(), &hole.base_url(), CN_KEY, "moonshot-api-key");
+    setup(
+        &mut sb,
+        &hole.base_url(),
+        &hole.base_url(),
+        CN_KEY,
+        "moonshot-api-key",
+    );
     let r = sb.run(&["models", "status", "--probe", "--timeout", "1"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stdout.contains("probe: timeout"), "{}", r.stdout);

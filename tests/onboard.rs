@@ -17,7 +17,17 @@ const MOONSHOT_KEY: &str = "sk-ONBOARDONBOARD0123456789abcdefghijklmnopqrs";
 fn non_interactive_done_when() {
     let sb = Sandbox::new();
     let r = sb.run_stdin(
-        &["onboard", "--non-interactive", "--auth-choice", "moonshot-api-key", "--api-key-stdin", "--set-default", "--model", "moonshot/kimi-k2.5", "--no-probe"],
+        &[
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "moonshot-api-key",
+            "--api-key-stdin",
+            "--set-default",
+            "--model",
+            "moonshot/kimi-k2.5",
+            "--no-probe",
+        ],
         Some(&format!("{MOONSHOT_KEY}\n")),
     );
     assert_eq!(r.code, 0, "{}", r.all());
@@ -25,7 +35,11 @@ fn non_interactive_done_when() {
     assert_eq!(sb.run(&["config", "validate"]).code, 0);
     let creds = sb.clawctl_home().join("credentials.toml");
     assert_eq!(mode_of(&creds), 0o600);
-    assert!(std::fs::read_to_string(&creds).unwrap().contains(MOONSHOT_KEY));
+    assert!(
+        std::fs::read_to_string(&creds)
+            .unwrap()
+            .contains(MOONSHOT_KEY)
+    );
     let cfg = sb.read_config();
     assert!(cfg.starts_with("#:schema ./config.schema.json\n"), "{cfg}");
     assert!(cfg.contains("primary = \"moonshot/kimi-k2.5\""), "{cfg}");
@@ -35,7 +49,14 @@ fn non_interactive_done_when() {
     // Twice is harmless: nothing changes.
     let before = sb.read_config();
     let r = sb.run_stdin(
-        &["onboard", "--non-interactive", "--auth-choice", "moonshot-api-key", "--api-key-stdin", "--no-probe"],
+        &[
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "moonshot-api-key",
+            "--api-key-stdin",
+            "--no-probe",
+        ],
         Some(MOONSHOT_KEY),
     );
     assert_eq!(r.code, 0, "{}", r.all());
@@ -46,23 +67,63 @@ fn non_interactive_done_when() {
 fn onboarding_never_resets_other_keys() {
     let sb = Sandbox::new();
     sb.write_config("# mine\n[gateway]\nport = 19999 # keep\n\n[agents.defaults.model]\nprimary = \"zai/glm-5\"\n");
-    let r = sb.run_stdin(&["onboard", "--auth-choice", "moonshot-api-key-cn", "--api-key-stdin", "--no-probe"], Some(MOONSHOT_KEY));
+    let r = sb.run_stdin(
+        &[
+            "onboard",
+            "--auth-choice",
+            "moonshot-api-key-cn",
+            "--api-key-stdin",
+            "--no-probe",
+        ],
+        Some(MOONSHOT_KEY),
+    );
     assert_eq!(r.code, 0, "{}", r.all());
     let cfg = sb.read_config();
-    assert!(cfg.contains("port = 19999 # keep") && cfg.contains("# mine"), "{cfg}");
-    assert!(cfg.contains("primary = \"zai/glm-5\""), "the default is kept unless asked: {cfg}");
-    assert!(cfg.contains("base_url = \"https://api.moonshot.cn/v1\""), "{cfg}");
+    assert!(
+        cfg.contains("port = 19999 # keep") && cfg.contains("# mine"),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains("primary = \"zai/glm-5\""),
+        "the default is kept unless asked: {cfg}"
+    );
+    assert!(
+        cfg.contains("base_url = \"https://api.moonshot.cn/v1\""),
+        "{cfg}"
+    );
 }
 
 #[test]
 fn a_kimi_coding_key_for_moonshot_is_stopped() {
     let sb = Sandbox::new();
-    let r = sb.run_stdin(&["onboard", "--auth-choice", "moonshot-api-key", "--api-key-stdin", "--no-probe"], Some("sk-kimi-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"));
+    let r = sb.run_stdin(
+        &[
+            "onboard",
+            "--auth-choice",
+            "moonshot-api-key",
+            "--api-key-stdin",
+            "--no-probe",
+        ],
+        Some("sk-kimi-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("--auth-choice kimi-code-api-key"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--auth-choice kimi-code-api-key"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("ABCDEFGHIJ"));
     assert!(!sb.config_path().exists(), "nothing written");
-    let r = sb.run_stdin(&["onboard", "--auth-choice", "kimi-code-api-key", "--api-key-stdin", "--no-probe"], Some("sk-kimi-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"));
+    let r = sb.run_stdin(
+        &[
+            "onboard",
+            "--auth-choice",
+            "kimi-code-api-key",
+            "--api-key-stdin",
+            "--no-probe",
+        ],
+        Some("sk-kimi-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+    );
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(sb.read_config().contains("primary = \"kimi-coding/k2p5\""));
 }
@@ -75,7 +136,11 @@ fn usage_errors() {
     assert!(r.stderr.contains("moonshot-api-key"), "{}", r.stderr);
     let r = sb.run(&["onboard", "--auth-choice", "moonshot-api-kye"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("did you mean `moonshot-api-key`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `moonshot-api-key`"),
+        "{}",
+        r.stderr
+    );
     let r = sb.run(&["onboard", "--auth-choice", "openai-api-key"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("OPENAI_API_KEY"), "{}", r.stderr);
@@ -87,7 +152,13 @@ fn ctx_for(sb: &Sandbox, extra: &[(&str, &str)]) -> Ctx {
         vars.insert(k.to_string(), v.to_string());
     }
     Ctx {
-        env: Environment::from_parts(vars, Some(sb.home()), sb.dir.path().to_path_buf(), Platform::Linux, "test shell"),
+        env: Environment::from_parts(
+            vars,
+            Some(sb.home()),
+            sb.dir.path().to_path_buf(),
+            Platform::Linux,
+            "test shell",
+        ),
         opts: Default::default(),
         service_opts: Default::default(),
     }
@@ -99,23 +170,51 @@ fn interactive_flow_with_a_scripted_prompter() {
     let ctx = ctx_for(&sb, &[]);
     // Provider, platform (China), key, default model, probe?
     let mut p = Scripted::new(&["Moonshot", "China", MOONSHOT_KEY, "moonshot/kimi-k2.5", "n"]);
-    let code = run_with(&ctx, OnboardArgs::default(), Some(&mut p), &mut std::io::empty()).unwrap();
+    let code = run_with(
+        &ctx,
+        OnboardArgs::default(),
+        Some(&mut p),
+        &mut std::io::empty(),
+    )
+    .unwrap();
     assert_eq!(code, 0);
     assert!(p.answers.is_empty());
-    assert!(p.transcript.iter().any(|t| t.contains("China-platform key is rejected by the international endpoint")));
+    assert!(
+        p.transcript
+            .iter()
+            .any(|t| t.contains("China-platform key is rejected by the international endpoint"))
+    );
     let cfg = sb.read_config();
-    assert!(cfg.contains("https://api.moonshot.cn/v1") && cfg.contains("moonshot/kimi-k2.5"), "{cfg}");
+    assert!(
+        cfg.contains("https://api.moonshot.cn/v1") && cfg.contains("moonshot/kimi-k2.5"),
+        "{cfg}"
+    );
 }
 
 #[test]
 fn interactive_flow_offers_the_shell_key_and_warns_on_shape() {
     let sb = Sandbox::new();
-    let ctx = ctx_for(&sb, &[("MOONSHOT_API_KEY", "sk-kimi-WRONGPROVIDER0123456789abcdefghij")]);
+    let ctx = ctx_for(
+        &sb,
+        &[(
+            "MOONSHOT_API_KEY",
+            "sk-kimi-WRONGPROVIDER0123456789abcdefghij",
+        )],
+    );
     // Use the env key? yes → shape warning → save anyway? no.
     let mut p = Scripted::new(&["Moonshot", "", "y", "n"]);
-    let r = run_with(&ctx, OnboardArgs::default(), Some(&mut p), &mut std::io::empty());
+    let r = run_with(
+        &ctx,
+        OnboardArgs::default(),
+        Some(&mut p),
+        &mut std::io::empty(),
+    );
     assert!(r.is_err());
-    assert!(p.transcript.iter().any(|t| t.contains("kimi-code-api-key")), "{:?}", p.transcript);
+    assert!(
+        p.transcript.iter().any(|t| t.contains("kimi-code-api-key")),
+        "{:?}",
+        p.transcript
+    );
     assert!(!sb.config_path().exists());
 }
 
@@ -141,7 +240,8 @@ mod pty {
         s.send("Kimi Coding").unwrap();
         s.send("\r").unwrap();
         s.expect("API key").unwrap();
-        s.send("sk-kimi-PTYPTYPTY0123456789abcdefghijklmn\r").unwrap();
+        s.send("sk-kimi-PTYPTYPTY0123456789abcdefghijklmn\r")
+            .unwrap();
         s.expect("Default model").unwrap();
         s.send("\r").unwrap();
         s.expect("Probe the key now?").unwrap();
@@ -149,8 +249,15 @@ mod pty {
         s.expect("default model: kimi-coding/k2p5").unwrap();
         s.expect(expectrl::Eof).unwrap();
         let cfg = sb.read_config();
-        assert!(cfg.contains("api_key = \"cred:kimi-coding:default\""), "{cfg}");
-        assert!(std::fs::read_to_string(sb.clawctl_home().join("credentials.toml")).unwrap().contains("PTYPTYPTY"));
+        assert!(
+            cfg.contains("api_key = \"cred:kimi-coding:default\""),
+            "{cfg}"
+        );
+        assert!(
+            std::fs::read_to_string(sb.clawctl_home().join("credentials.toml"))
+                .unwrap()
+                .contains("PTYPTYPTY")
+        );
     }
 
     #[test]
@@ -161,7 +268,13 @@ mod pty {
         s.send("tok-HIDDENHIDDEN-0123456789\r").unwrap();
         let out = s.expect(expectrl::Eof).unwrap();
         let text = String::from_utf8_lossy(out.before()).to_string();
-        assert!(!text.contains("HIDDENHIDDEN"), "the secret was echoed: {text}");
-        assert!(sb.read_config().contains("token = \"cred:gateway:default\""));
+        assert!(
+            !text.contains("HIDDENHIDDEN"),
+            "the secret was echoed: {text}"
+        );
+        assert!(
+            sb.read_config()
+                .contains("token = \"cred:gateway:default\"")
+        );
     }
 }
