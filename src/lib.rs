@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod dotenv;
 pub mod env;
 pub mod env_vars;
+pub mod import_openclaw;
 pub mod keypath;
 pub mod load;
 pub mod model;
