@@ -24,7 +24,6 @@ mod include;
 pub mod json5;
 
 use std::fmt;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, DocumentMut, Item, Table, value};
@@ -151,8 +150,8 @@ pub struct ImportError {
     /// 1-based line and column; `None` when the file as a whole is at fault
     /// (it cannot be read).
     pub pos: Option<Pos>,
-    /// Byte range in `file`, for a caret under the spot.
-    pub span: Option<Range<usize>>,
+    /// Byte offset of the spot in `file` (for a caret), when `pos` is set.
+    pub offset: Option<usize>,
     pub message: String,
     pub expected: String,
 }
@@ -220,6 +219,7 @@ pub fn import_openclaw(path: &Path, catalog: &Catalog) -> Result<OpenClawImport,
         root_dir_real,
         prefix: String::new(),
         renames: Vec::new(),
+        block_ids: Vec::new(),
         out: Out::default(),
         credentials: Vec::new(),
         mapped: Vec::new(),
@@ -380,6 +380,8 @@ struct Importer<'c> {
     prefix: String,
     /// Provider ids renamed on import (OpenClaw id → clawctl id).
     renames: Vec<(String, String)>,
+    /// The ids under the input's `models.providers`, as written.
+    block_ids: Vec<String>,
     out: Out,
     credentials: Vec<ImportedCredential>,
     mapped: Vec<Mapped>,
@@ -576,7 +578,7 @@ impl Importer<'_> {
             kind,
             file: self.sources.path(node.file).to_path_buf(),
             pos: Some(self.sources.pos(node.file, node.span.start)),
-            span: Some(node.span.clone()),
+            offset: Some(node.span.start),
             message,
             expected: expected.to_string(),
         }
@@ -603,7 +605,7 @@ impl Importer<'_> {
                     kind: ImportErrorKind::Read,
                     file: path.to_path_buf(),
                     pos: None,
-                    span: None,
+                    offset: None,
                     message: format!("cannot read {}: {e}", path.display()),
                     expected: "a readable OpenClaw config (openclaw.json)".into(),
                 });
@@ -621,7 +623,7 @@ impl Importer<'_> {
             kind: ImportErrorKind::Syntax,
             file: path.to_path_buf(),
             pos: Some(offset_to_pos(text, e.offset)),
-            span: Some(e.offset..e.offset),
+            offset: Some(e.offset),
             message: format!("not valid JSON5: {}", e.message),
             expected: e.expected,
         })?;
@@ -683,6 +685,7 @@ impl Importer<'_> {
             return;
         };
         let ids: Vec<String> = members.iter().map(|m| m.key.clone()).collect();
+        self.block_ids.extend(ids.iter().cloned());
         for m in members {
             let base_url = m.value.get("baseUrl").and_then(Node::as_str);
             let Some((to, why)) = self.rename_for(&m.key, base_url) else {
@@ -756,8 +759,8 @@ impl Importer<'_> {
         if let Some((_, to)) = self.renames.iter().find(|(f, _)| f == id) {
             return to.clone();
         }
-        let configured = self.out.providers.iter().any(|(p, _)| p == id);
-        if configured {
+        // A provider configured under its own id keeps it (plan_renames decided).
+        if self.block_ids.iter().any(|b| b == id) {
             return id.to_string();
         }
         match self.rename_for(id, None) {
@@ -769,16 +772,26 @@ impl Importer<'_> {
         }
     }
 
-    /// A `provider/model` reference with its provider id made clawctl's.
-    fn model_ref(&mut self, reference: &str) -> String {
+    /// A `provider/model` reference with its provider id made clawctl's; None (and
+    /// the key reported) for a placeholder such as `YOUR_MODEL_HERE`.
+    fn model_ref(&mut self, reference: &str, path: &KeyPath) -> Option<String> {
         let reference = reference.trim();
-        match split_model_ref(reference) {
+        if reference.is_empty() || is_placeholder(reference) {
+            self.warn(format!(
+                "`{}` holds the placeholder \"{}\", not a model; not imported",
+                self.path_str(path),
+                secret::preview(reference)
+            ));
+            self.unmap(path, "a placeholder, not a model reference");
+            return None;
+        }
+        Some(match split_model_ref(reference) {
             Some((p, m)) => {
                 let p = self.provider_id(p);
                 format!("{p}/{m}")
             }
             None => reference.to_string(),
-        }
+        })
     }
 
     fn provider_mut(&mut self, id: &str) -> &mut ProviderOut {
@@ -1116,9 +1129,10 @@ impl Importer<'_> {
     fn map_default_model(&mut self, node: &Node, path: &KeyPath) {
         match &node.kind {
             Kind::String(s) => {
-                let r = self.model_ref(s);
-                self.out.primary = Some(r);
-                self.map(path, "agents.defaults.model.primary");
+                if let Some(r) = self.model_ref(s, path) {
+                    self.out.primary = Some(r);
+                    self.map(path, "agents.defaults.model.primary");
+                }
             }
             Kind::Object(members) => {
                 if members.is_empty() {
@@ -1128,15 +1142,20 @@ impl Importer<'_> {
                     let p = path.child(m.key.as_str());
                     match (m.key.as_str(), &m.value.kind) {
                         ("primary", Kind::String(s)) => {
-                            let r = self.model_ref(s);
-                            self.out.primary = Some(r);
-                            self.map(&p, "agents.defaults.model.primary");
+                            if let Some(r) = self.model_ref(s, &p) {
+                                self.out.primary = Some(r);
+                                self.map(&p, "agents.defaults.model.primary");
+                            }
                         }
                         ("fallbacks", Kind::Array(items)) => {
                             let mut refs = Vec::new();
                             for (i, it) in items.iter().enumerate() {
                                 match it.as_str() {
-                                    Some(s) => refs.push(self.model_ref(s)),
+                                    Some(s) => {
+                                        if let Some(r) = self.model_ref(s, &p.index(i)) {
+                                            refs.push(r);
+                                        }
+                                    }
                                     None => self.unmap(
                                         &p.index(i),
                                         format!(
@@ -1198,7 +1217,9 @@ impl Importer<'_> {
             match alias.map(|a| &a.value.kind) {
                 Some(Kind::String(a)) if !a.trim().is_empty() => {
                     let a = a.trim().to_string();
-                    let target = self.model_ref(&m.key);
+                    let Some(target) = self.model_ref(&m.key, &p) else {
+                        continue;
+                    };
                     if let Some((_, existing)) = self.out.aliases.iter().find(|(x, _)| *x == a) {
                         let existing = existing.clone();
                         self.unmap(
@@ -1593,6 +1614,16 @@ impl Importer<'_> {
                     }
                 }
                 "auth" => self.map_gateway_auth(&m.value, &p),
+                "mode" => self.unmap(
+                    &p,
+                    "local/remote: clawctl manages the gateway on this machine",
+                ),
+                "remote" => self.unmap(
+                    &p,
+                    "settings for reaching a remote gateway; clawctl has no equivalent",
+                ),
+                "tailscale" | "trustedProxies" | "controlUi" | "http" | "nodes" | "reload"
+                | "tls" => self.unmap(&p, "gateway feature settings clawctl does not manage"),
                 // The layout before gateway.auth existed; clawctl's own migrations
                 // know it too.
                 "token" if node.get("auth").and_then(|a| a.get("token")).is_none() => {
@@ -1829,6 +1860,7 @@ impl Importer<'_> {
                             "{loc}: auth-profiles.json version is not 1; read as version 1"
                         ));
                     }
+                    self.unmap(&p, "the store's format version; nothing to import");
                 }
                 "profiles" => {
                     let Some(profiles) = self.expect_object(&m.value, &p) else {
@@ -1893,46 +1925,66 @@ impl Importer<'_> {
         let profile_to = KeyPath::parse("auth.profiles")
             .expect("static key")
             .child(id.as_str());
-        let mut imported = false;
+        // A literal secret makes a clawctl profile; an env reference can only go on
+        // the provider (clawctl profiles hold stored secrets).
+        let mut stored = false;
+        let mut env_ref = false;
+        let mut has_secret_field = false;
         for f in fields {
             let p = path.child(f.key.as_str());
             match f.key.as_str() {
                 "type" | "provider" => {}
                 k if k == secret_key => {
+                    has_secret_field = true;
                     let to = format!("credentials.toml `{id}`");
                     if let Some(r) =
                         self.secret_field(&f.value, &p, &to, false, &id, &provider, kind)
                     {
                         match r.strip_prefix("cred:") {
-                            Some(stored) => {
-                                self.upsert_profile(stored, &provider, kind.as_str());
-                                imported = true;
+                            Some(stored_id) => {
+                                self.upsert_profile(stored_id, &provider, kind.as_str());
+                                stored = true;
                             }
                             // A `${VAR}` written as the key itself.
-                            None => imported |= self.env_ref_for_provider(&provider, &r, &p),
+                            None => env_ref |= self.env_ref_for_provider(&provider, &r, &p),
                         }
                     }
                 }
-                k if k == ref_key => match self.secret_in(&f.value, false) {
-                    SecretIn::Env(name, _) => {
-                        imported |=
-                            self.env_ref_for_provider(&provider, &format!("${{{name}}}"), &p);
+                k if k == ref_key => {
+                    has_secret_field = true;
+                    match self.secret_in(&f.value, false) {
+                        SecretIn::Env(name, _) => {
+                            env_ref |=
+                                self.env_ref_for_provider(&provider, &format!("${{{name}}}"), &p);
+                        }
+                        SecretIn::Unsupported(reason, _) => self.unmap(&p, reason),
+                        _ => self.unmap(&p, "not a SecretRef"),
                     }
-                    SecretIn::Unsupported(reason, _) => self.unmap(&p, reason),
-                    _ => self.unmap(&p, "not a SecretRef"),
-                },
+                }
                 "expires" => self.unmap(&p, "clawctl does not track token expiry"),
                 _ => self.unmap(&p, "no clawctl equivalent"),
             }
         }
-        if imported {
+        let provider_to = KeyPath::parse("models.providers")
+            .expect("static key")
+            .child(provider.as_str())
+            .child("api_key");
+        if stored {
             self.map(
                 &path.child("provider"),
                 profile_to.child("provider").to_string(),
             );
             self.map(&path.child("type"), profile_to.child("mode").to_string());
+        } else if env_ref {
+            self.map(&path.child("provider"), provider_to.to_string());
+            self.map(&path.child("type"), provider_to.to_string());
+        } else if has_secret_field {
+            self.unmap(path, "profile not imported: its secret could not be used");
         } else {
-            self.unmap(path, "no usable secret in this profile");
+            self.unmap(
+                path,
+                format!("profile not imported: it holds no `{secret_key}` or `{ref_key}`"),
+            );
         }
     }
 
@@ -2052,9 +2104,16 @@ impl Importer<'_> {
             .filter(|(id, _)| !self.credentials.iter().any(|c| c.profile_id == *id))
             .map(|(id, _)| id.clone())
             .collect();
-        for id in without_secret {
+        if !without_secret.is_empty() {
+            let ids: Vec<String> = without_secret.iter().map(|id| format!("`{id}`")).collect();
+            let (what, verb, whose) = if ids.len() == 1 {
+                ("profile", "has", "its key")
+            } else {
+                ("profiles", "have", "their keys")
+            };
             self.warn(format!(
-                "auth profile `{id}` has no secret in the input (OpenClaw keeps keys in agents/<agent>/agent/auth-profiles.json); add its key after import"
+                "auth {what} {} {verb} no secret in the input (OpenClaw keeps keys in agents/<agent>/agent/auth-profiles.json beside openclaw.json); add {whose} after import",
+                ids.join(", ")
             ));
         }
     }

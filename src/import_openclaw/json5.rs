@@ -510,6 +510,13 @@ impl<'a> Parser<'a> {
 
     /// After `\u`: four hex digits, or a surrogate pair written as two escapes.
     fn unicode_escape(&mut self, at: usize) -> Result<char, ParseError> {
+        if self.peek() == Some('{') {
+            return Err(self.error_at(
+                at,
+                "`\\u{…}` code point escapes are JavaScript (ES6), not JSON5".to_string(),
+                "`\\uXXXX` with four hex digits (two of them, a surrogate pair, above U+FFFF)",
+            ));
+        }
         let hi = self.hex_digits(4, at)?;
         if (0xD800..0xDC00).contains(&hi)
             && self.peek() == Some('\\')
