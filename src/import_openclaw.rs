@@ -611,8 +611,6 @@ impl Importer<'_> {
                 });
             }
         };
-        // A leading byte-order mark is whitespace to JSON5; strip it so columns count
-        // from the first visible character.
         let file = self.sources.files.len();
         self.sources.files.push(Source {
             path: path.to_path_buf(),
@@ -1609,8 +1607,16 @@ impl Importer<'_> {
                 },
                 "bind" => self.map_bind(&m.value, &p, custom_host),
                 "customBindHost" => {
-                    if node.get("bind").and_then(Node::as_str) != Some("custom") {
-                        self.unmap(&p, "only used with bind \"custom\"");
+                    // Mapped together with `bind` when that is "custom" and this an IP.
+                    let used = node.get("bind").and_then(Node::as_str) == Some("custom")
+                        && m.value
+                            .as_str()
+                            .is_some_and(|h| h.trim().parse::<std::net::IpAddr>().is_ok());
+                    if !used {
+                        self.unmap(
+                            &p,
+                            "only an IP address used with bind \"custom\" has a clawctl equivalent",
+                        );
                     }
                 }
                 "auth" => self.map_gateway_auth(&m.value, &p),
@@ -1802,9 +1808,8 @@ impl Importer<'_> {
                 },
             ),
         };
-        let before = self.credentials.len();
         if let Some(v) = self.secret_field(node, path, &to, false, &profile, &provider, kind) {
-            if self.credentials.len() > before || v.starts_with("cred:") {
+            if v.starts_with("cred:") {
                 self.warn(format!(
                     "`{}` held a literal secret: moved to credentials.toml as `{}`; env.vars.{name} refers to it",
                     self.path_str(path),

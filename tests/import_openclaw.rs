@@ -126,10 +126,9 @@ fn input_secrets(node: &Node, key: Option<&str>, out: &mut Vec<String>) {
 /// top-level key accounted for, and a document clawctl accepts.
 fn assert_import_properties(files: &[PathBuf], r: &OpenClawImport) {
     let doc = text(r);
-    let printable = format!(
-        "{:?} {:?} {:?} {:?}",
-        r.credentials, r.mapped, r.unmapped, r.warnings
-    );
+    // Everything printable about the result, credentials included (their Debug
+    // describes the secret).
+    let printable = format!("{r:?}");
     for f in files {
         let raw = std::fs::read_to_string(f).unwrap();
         let Ok(parsed) = json5::parse(&raw, 0) else {
@@ -830,4 +829,80 @@ fn whole_shared_corpus() {
         }
     }
     assert!(ok > failed, "{ok} imported, {failed} failed");
+}
+
+fn import_text(text: &str) -> Result<OpenClawImport, ImportError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openclaw.json");
+    std::fs::write(&path, text).unwrap();
+    import_openclaw(&path, &Catalog::builtin())
+}
+
+#[test]
+fn gateway_bind_forms() {
+    let bind = |g: &str| {
+        let r = import_text(&format!("{{ gateway: {g} }}")).unwrap();
+        let cfg = config_of(&r);
+        (cfg.gateway.bind, r.unmapped)
+    };
+    assert_eq!(
+        bind("{ bind: 'custom', customBindHost: '192.168.1.5' }").0,
+        "192.168.1.5"
+    );
+    assert_eq!(bind("{ bind: '::1' }").0, "::1");
+    let (b, unmapped) = bind("{ bind: 'custom', customBindHost: 'myhost.local' }");
+    assert_eq!(b, "loopback");
+    assert!(unmapped.iter().any(|u| u.path == "gateway.bind"));
+    assert!(unmapped.iter().any(|u| u.path == "gateway.customBindHost"));
+    let (b, unmapped) = bind("{ bind: 'auto' }");
+    assert_eq!(b, "loopback");
+    assert!(
+        unmapped
+            .iter()
+            .any(|u| u.path == "gateway.bind" && u.reason.contains("auto"))
+    );
+}
+
+#[test]
+fn includes_nest_at_most_ten_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = |dir: &Path, n: usize| {
+        for i in 0..n {
+            std::fs::write(
+                dir.join(format!("{i}.json5")),
+                format!("{{ $include: './{}.json5' }}", i + 1),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.join(format!("{n}.json5")), "{ port: 18800 }").unwrap();
+        std::fs::write(
+            dir.join("openclaw.json"),
+            "{ gateway: { $include: './0.json5' } }",
+        )
+        .unwrap();
+        import_openclaw(&dir.join("openclaw.json"), &Catalog::builtin())
+    };
+    // Ten files deep (openclaw.json → 0 → … → 9) is allowed.
+    let r = chain(dir.path(), 9).unwrap();
+    assert_eq!(config_of(&r).gateway.port, 18800);
+    let deeper = tempfile::tempdir().unwrap();
+    let e = chain(deeper.path(), 10).unwrap_err();
+    assert_eq!(e.kind, ImportErrorKind::Include);
+    assert!(e.message.contains("more than 10 levels"), "{e}");
+    assert_eq!(e.line(), Some(1));
+}
+
+#[test]
+fn sibling_keys_need_an_object_to_merge_into() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("list.json5"), "[1, 2]").unwrap();
+    std::fs::write(
+        dir.path().join("openclaw.json"),
+        "{\n  agents: { $include: './list.json5', defaults: {} },\n}",
+    )
+    .unwrap();
+    let e = import_openclaw(&dir.path().join("openclaw.json"), &Catalog::builtin()).unwrap_err();
+    assert_eq!(e.kind, ImportErrorKind::Include);
+    assert_eq!(e.line(), Some(2));
+    assert!(e.message.contains("sibling keys"), "{e}");
 }

@@ -227,7 +227,7 @@ impl Importer<'_> {
                 "at most 10 levels of nested includes (OpenClaw's limit)",
             ));
         }
-        if !identity(&resolved).starts_with(&self.root_dir_real) {
+        if !id.starts_with(&self.root_dir_real) {
             let loc = self.location(at);
             self.warnings.push(format!(
                 "{loc}: `$include` reads {}, outside the config's directory; OpenClaw only allows that with OPENCLAW_INCLUDE_ROOTS",
