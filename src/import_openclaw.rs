@@ -978,7 +978,7 @@ impl Importer<'_> {
                     self.check_key_shape(provider, &s, &from);
                 }
                 let id = self.add_credential(profile, provider, kind, &s, from);
-                self.map(path, format!("{to} (cred:{id})"));
+                self.map(path, to);
                 Some(format!("cred:{id}"))
             }
             SecretIn::Env(name, note) => {
@@ -1337,8 +1337,8 @@ impl Importer<'_> {
             return;
         }
         let target = self.provider_mut(id);
-        // Two OpenClaw ids can land on one clawctl id only through the collision
-        // check in plan_renames, which prevents it; merging keeps the first values.
+        // plan_renames keeps two input ids from landing on one clawctl id, so the
+        // target is new; an entry made earlier (never by this loop) keeps its values.
         if target.is_empty() {
             *target = out;
         } else {
@@ -1789,8 +1789,10 @@ impl Importer<'_> {
             .iter()
             .find(|p| p.key_env.iter().any(|k| k == name))
             .map(|p| p.id.clone());
-        let sensitive =
-            key_provider.is_some() || secret::is_sensitive_name(name) || secret::looks_secret(raw);
+        // Backslashes: Windows paths look like keys to looks_secret; keys have none.
+        let sensitive = key_provider.is_some()
+            || secret::is_sensitive_name(name)
+            || (secret::looks_secret(raw) && !raw.contains('\\'));
         if !sensitive || secret::parse_env_ref(raw.trim()).is_some() {
             self.out.env_vars.push((name.to_string(), raw.to_string()));
             self.map(path, to);
@@ -1927,12 +1929,12 @@ impl Importer<'_> {
                 return;
             }
         };
-        let profile_to = KeyPath::parse("auth.profiles")
+        let mut profile_to = KeyPath::parse("auth.profiles")
             .expect("static key")
             .child(id.as_str());
         // A literal secret makes a clawctl profile; an env reference can only go on
         // the provider (clawctl profiles hold stored secrets).
-        let mut stored = false;
+        let mut stored: Option<String> = None;
         let mut env_ref = false;
         let mut has_secret_field = false;
         for f in fields {
@@ -1941,18 +1943,31 @@ impl Importer<'_> {
                 "type" | "provider" => {}
                 k if k == secret_key => {
                     has_secret_field = true;
-                    let to = format!("credentials.toml `{id}`");
-                    if let Some(r) =
-                        self.secret_field(&f.value, &p, &to, false, &id, &provider, kind)
+                    // A `${VAR}` written as the key itself.
+                    if let SecretIn::Env(name, _) = self.secret_in(&f.value, false) {
+                        env_ref |=
+                            self.env_ref_for_provider(&provider, &format!("${{{name}}}"), &p);
+                        continue;
+                    }
+                    let to = profile_to.to_string();
+                    let reference =
+                        self.secret_field(&f.value, &p, &to, false, &id, &provider, kind);
+                    if let Some(stored_id) =
+                        reference.as_deref().and_then(|r| r.strip_prefix("cred:"))
                     {
-                        match r.strip_prefix("cred:") {
-                            Some(stored_id) => {
-                                self.upsert_profile(stored_id, &provider, kind.as_str());
-                                stored = true;
+                        let stored_id = stored_id.to_string();
+                        self.upsert_profile(&stored_id, &provider, kind.as_str());
+                        if stored_id != id {
+                            // Another agent's store had this id with another secret.
+                            let renamed = KeyPath::parse("auth.profiles")
+                                .expect("static key")
+                                .child(stored_id.as_str());
+                            if let Some(last) = self.mapped.last_mut() {
+                                last.to = renamed.to_string();
                             }
-                            // A `${VAR}` written as the key itself.
-                            None => env_ref |= self.env_ref_for_provider(&provider, &r, &p),
+                            profile_to = renamed;
                         }
+                        stored = Some(stored_id);
                     }
                 }
                 k if k == ref_key => {
@@ -1974,7 +1989,7 @@ impl Importer<'_> {
             .expect("static key")
             .child(provider.as_str())
             .child("api_key");
-        if stored {
+        if stored.is_some() {
             self.map(
                 &path.child("provider"),
                 profile_to.child("provider").to_string(),

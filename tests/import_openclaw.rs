@@ -356,6 +356,10 @@ fn documented_format_with_includes_and_auth_profile_stores() {
     assert!(cfg.auth.profiles.contains_key("zai:default"));
     assert!(cfg.auth.profiles.contains_key("zai:work"));
     assert!(cfg.auth.profiles.contains_key("zai:default-2"));
+    assert!(r.mapped.iter().any(|m| m.from
+        == "agents/work/agent/auth-profiles.json: profiles.\"zai:default\".key"
+        && m.to == "auth.profiles.\"zai:default-2\""));
+    assert!(warned(&r, "stored as `zai:default-2`"));
     assert_eq!(cfg.auth.order["zai"], ["zai:default", "zai:work"]);
     assert_eq!(
         cfg.models.providers["anthropic"].api_key.as_deref(),
