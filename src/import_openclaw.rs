@@ -2051,7 +2051,21 @@ impl Importer<'_> {
                 ok
             });
         }
+        let emptied: Vec<String> = self
+            .out
+            .order
+            .iter()
+            .filter(|(_, ids)| ids.is_empty())
+            .map(|(p, _)| {
+                KeyPath::parse("auth.order")
+                    .expect("static key")
+                    .child(p.as_str())
+                    .to_string()
+            })
+            .collect();
         self.out.order.retain(|(_, ids)| !ids.is_empty());
+        // An order left empty was not imported after all.
+        self.mapped.retain(|m| !emptied.contains(&m.to));
         for (provider, id) in dropped {
             self.unmap(
                 &KeyPath::parse("auth.order").expect("static key").child(provider.as_str()),

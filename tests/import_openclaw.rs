@@ -377,6 +377,7 @@ fn documented_format_with_includes_and_auth_profile_stores() {
     // The order named only the OAuth profile, so it is left out.
     assert!(!cfg.auth.order.contains_key("openai-codex"));
     assert!(unmapped_reason(&r, "auth.order.openai-codex").is_some());
+    assert!(!is_mapped(&r, "auth.order.openai-codex"));
 
     // Everything else is reported.
     for p in [
