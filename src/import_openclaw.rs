@@ -957,8 +957,12 @@ impl Importer<'_> {
         }
     }
 
-    /// Handle a secret field whose value should become `target` (a reference).
-    /// Returns the reference to write, or None when nothing can be written.
+    /// Import a secret field found at `path` whose clawctl key is `to`: a literal is
+    /// stored as a credential (`profile`, `provider`, `kind`), a reference kept.
+    /// Returns the value to write (`cred:…` or `${…}`), or None when nothing can be
+    /// written (placeholder, unsupported source; reported either way).
+    // Every argument is one fact about the field; bundling them would only move the
+    // list into a struct literal at each of the six call sites.
     #[allow(clippy::too_many_arguments)]
     fn secret_field(
         &mut self,
