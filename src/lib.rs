@@ -20,6 +20,7 @@ pub mod env;
 pub mod env_vars;
 pub mod failure;
 pub mod gateway;
+pub mod import_openclaw;
 pub mod keypath;
 pub mod load;
 pub mod model;
