@@ -145,7 +145,7 @@ pub fn carry_over(spec: &Spec, plist: &Path, carry: &mut Carry) -> Vec<(String, 
             carry.not_kept.push(format!(
                 "EnvironmentVariables {} in {} are not strings (launchd ignores them) and are not carried over",
                 names_list(&not_strings),
-                plist.display()
+                crate::service::display_path(plist, Some(&spec.user_home))
             ));
         }
     }
@@ -171,7 +171,7 @@ pub fn carry_over(spec: &Spec, plist: &Path, carry: &mut Carry) -> Vec<(String, 
         carry.not_kept.push(format!(
             "{} in {} would replace the program clawctl pins; not carried over",
             names_list(&dropped),
-            plist.display()
+            crate::service::display_path(plist, Some(&spec.user_home))
         ));
     }
     extra

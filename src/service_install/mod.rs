@@ -117,8 +117,9 @@ pub struct Spec {
     pub backups: PathBuf,
     /// The user name, for systemd's `%u` when reading an old unit back.
     pub user: String,
-    /// Provider key variables of the catalog: never carried over into a definition.
-    pub key_vars: Vec<String>,
+    /// Provider key variables of the catalog and the gateway token's, each with the
+    /// command that stores it where the gateway reads it: never carried over.
+    pub key_vars: Vec<(String, String)>,
     /// `DOMAIN\user` for the Windows logon trigger, only when running on Windows.
     pub windows_user: Option<String>,
     /// Messages about the environment that shaped the definition (for install/print).
@@ -160,12 +161,20 @@ impl Spec {
         }
         let catalog = crate::catalog::Catalog::load(env)
             .unwrap_or_else(|_| crate::catalog::Catalog::builtin());
-        let mut key_vars: Vec<String> = catalog
-            .providers
-            .iter()
-            .flat_map(|p| p.key_env.iter().cloned())
-            .collect();
-        key_vars.push(env_vars::CLAWCTL_GATEWAY_TOKEN.into());
+        let mut key_vars: Vec<(String, String)> = Vec::new();
+        for p in &catalog.providers {
+            let fix = match p.regions.first() {
+                Some(r) => format!("clawctl onboard --auth-choice {}", r.auth_choice),
+                None => "clawctl onboard".to_string(),
+            };
+            for v in &p.key_env {
+                key_vars.push((v.clone(), fix.clone()));
+            }
+        }
+        key_vars.push((
+            env_vars::CLAWCTL_GATEWAY_TOKEN.into(),
+            "clawctl config set gateway.auth.token --stdin".into(),
+        ));
         let user = env
             .var("USER")
             .or_else(|| env.var("LOGNAME"))
@@ -207,7 +216,10 @@ impl Spec {
     /// Whether a variable found in an existing definition must not be carried over.
     pub fn is_secret_var(&self, name: &str, value: &str) -> bool {
         crate::secret::is_sensitive_name(name)
-            || self.key_vars.iter().any(|k| k.eq_ignore_ascii_case(name))
+            || self
+                .key_vars
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
             || (crate::secret::shape(value).is_some() && crate::secret::looks_secret(value))
     }
 
@@ -390,6 +402,8 @@ pub struct Plan {
     pub dirs: Vec<PathBuf>,
     /// Sentences for the user: where files go and why.
     pub notes: Vec<String>,
+    /// Secret variable names and the command that stores each properly.
+    pub key_fixes: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -434,8 +448,18 @@ impl Plan {
             .dropped_secrets
             .iter()
             .map(|s| {
+                let known = self
+                    .key_fixes
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&s.name));
+                let how = match known {
+                    Some((_, fix)) => format!(
+                        "the gateway reads it from credentials.toml: store it there with `{fix}`"
+                    ),
+                    None => "keep it out of the definition: a provider key belongs in credentials.toml (`clawctl onboard`); anything else the config refers to as ${NAME} can come from an EnvironmentFile= (mode 0600) in a drop-in".to_string(),
+                };
                 format!(
-                    "{} in {} looks like a secret: it is not carried over. The gateway reads keys and its token from credentials.toml; store it there with `clawctl onboard` (or `clawctl config set gateway.auth.token --stdin`)",
+                    "{} in {} looks like a secret: it is not carried over; {how}",
                     s.name,
                     env.display_path(&s.file)
                 )
@@ -516,6 +540,7 @@ pub fn plan(spec: &Spec, kind: Kind) -> Result<Plan, Failure> {
         drop_ins,
         dirs,
         notes,
+        key_fixes: spec.key_vars.clone(),
     })
 }
 
@@ -747,7 +772,8 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-fn launchd_domain() -> String {
+/// launchd's domain of the user's GUI session, `gui/UID`.
+pub fn launchd_domain() -> String {
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
     format!("gui/{uid}")

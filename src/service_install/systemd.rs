@@ -133,7 +133,7 @@ pub fn carry_over(spec: &Spec, unit: &Path, carry: &mut Carry) {
         carry.not_kept.push(format!(
             "{} in {} {} not carried over: put {} in a drop-in (`systemctl --user edit {SYSTEMD_UNIT}`), which reinstalling never touches",
             names_list(&other),
-            unit.display(),
+            crate::service::display_path(unit, Some(&spec.user_home)),
             if other.len() == 1 { "is" } else { "are" },
             if other.len() == 1 { "it" } else { "them" },
         ));
