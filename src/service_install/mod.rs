@@ -10,9 +10,9 @@
 //! Three formats, one per manager, each in its own module and each read back by the
 //! parsers in [`crate::service`] (the tests check that round trip):
 //!
-//! - [`systemd`]: `~/.config/systemd/user/clawctl-gateway.service`
-//! - [`launchd`]: `~/Library/LaunchAgents/ai.clawctl.gateway.plist`
-//! - [`windows`]: Task Scheduler XML + `gateway.cmd` wrapper under `<home>/service/`
+//! - [`systemd`][]: `~/.config/systemd/user/clawctl-gateway.service`
+//! - [`launchd`][]: `~/Library/LaunchAgents/ai.clawctl.gateway.plist`
+//! - [`windows`][]: Task Scheduler XML + `gateway.cmd` wrapper under `<home>/service/`
 //!
 //! Reinstalling computes a [`Plan`]: the new content, with the variables the user added
 //! by hand carried over (unless they look like secrets: those are dropped and named),
