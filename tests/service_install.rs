@@ -879,3 +879,46 @@ fn usage_errors_exit_2() {
     let r = sb.run(&["service"]);
     assert_eq!(r.code, 2, "{}", r.all());
 }
+
+/// A hand-made unit at clawctl's path with a key in two places: no service command
+/// prints any part of it, whatever it shows (diffs included).
+#[test]
+fn a_hand_made_unit_with_keys_never_leaks_them() {
+    const NEEDLE: &str = "c4n4ry";
+    let canary = format!("sk-CANARY{NEEDLE}CANARY{NEEDLE}0123456789");
+    let sb = sandbox(Manager::Absent);
+    let unit = unit_path(&sb);
+    std::fs::create_dir_all(unit.parent().unwrap()).unwrap();
+    std::fs::write(
+        &unit,
+        format!(
+            "[Service]\nExecStart=/bin/true gateway run --token {canary}\nEnvironment=MOONSHOT_API_KEY={canary} \"PLAIN=x y\"\n"
+        ),
+    )
+    .unwrap();
+    let mut all = String::new();
+    for args in [
+        &["service", "status", "--platform", "systemd"][..],
+        &["service", "status", "--platform", "systemd", "--json"],
+        &["service", "print", "--platform", "systemd"],
+        &["service", "install", "--platform", "systemd", "--no-start"],
+        &[
+            "service",
+            "install",
+            "--platform",
+            "systemd",
+            "--no-start",
+            "--force",
+        ],
+        &["service", "uninstall", "--platform", "systemd"],
+    ] {
+        let r = sb.run(args);
+        assert!(!r.all().contains(NEEDLE), "{args:?} leaked:\n{}", r.all());
+        all.push_str(&r.all());
+    }
+    assert!(all.contains("not written by clawctl"), "{all}");
+    assert!(
+        all.contains("kept the variables you added: `PLAIN`"),
+        "{all}"
+    );
+}

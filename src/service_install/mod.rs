@@ -422,7 +422,9 @@ impl Plan {
     }
 
     /// Unified diff of every file that would change, secrets replaced by their
-    /// descriptions (a hand-added key in the old file must not reach the terminal).
+    /// descriptions (a hand-added key in the old file must not reach the terminal):
+    /// the values of dropped variables, and on removed lines any word that looks like a
+    /// key wherever it was (`ExecStart=… --token sk-…`, a plist string).
     pub fn diff(&self, env: &Environment) -> String {
         let secrets: Vec<String> = self
             .carry
@@ -439,7 +441,7 @@ impl Plan {
                 &env.display_path(&f.path),
             ));
         }
-        crate::writer::scrub(&out, &secrets)
+        redact_removed_lines(&crate::writer::scrub(&out, &secrets))
     }
 
     /// One warning per secret dropped, naming the variable and its file, never the value.
@@ -466,6 +468,39 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// In a unified diff, replace secret-looking words of removed lines by their
+/// descriptions. Added and context lines are the new content, which never holds one.
+fn redact_removed_lines(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    for line in diff.split_inclusive('\n') {
+        if !line.starts_with('-') || line.starts_with("---") {
+            out.push_str(line);
+            continue;
+        }
+        let mut redacted = String::new();
+        let mut word = String::new();
+        let flush = |word: &mut String, into: &mut String| {
+            if crate::secret::looks_secret(word) {
+                into.push_str(&crate::secret::describe(word));
+            } else {
+                into.push_str(word);
+            }
+            word.clear();
+        };
+        for c in line.chars() {
+            if c.is_whitespace() || matches!(c, '=' | '"' | '\'' | '<' | '>' | ',' | ';') {
+                flush(&mut word, &mut redacted);
+                redacted.push(c);
+            } else {
+                word.push(c);
+            }
+        }
+        flush(&mut word, &mut redacted);
+        out.push_str(&redacted);
+    }
+    out
 }
 
 /// What install would write for `kind`, compared with what is there.
@@ -971,6 +1006,17 @@ mod tests {
         assert!(s.is_secret_var("FOO", "sk-kimi-abcdefghijklmnop0123"));
         assert!(!s.is_secret_var("FOO", "bar"));
         assert!(!s.is_secret_var("PATH", "/usr/bin:/bin"));
+    }
+
+    #[test]
+    fn removed_lines_never_show_a_key() {
+        let d = "--- a/x\n+++ b/x\n-ExecStart=/bin/gw --token sk-ant-api03-abcdefghijklmnop\n-<string>gsk_0123456789abcdefghijkl</string>\n+ExecStart=/bin/gw\n /usr/bin/x\n";
+        let r = redact_removed_lines(d);
+        assert!(!r.contains("abcdefghijklmnop"), "{r}");
+        assert!(!r.contains("0123456789abcdefghijkl"), "{r}");
+        assert!(r.contains("-ExecStart=/bin/gw --token sk-ant-api03-… (sha256:"));
+        assert!(r.contains("-<string>gsk_… (sha256:"));
+        assert!(r.ends_with("+ExecStart=/bin/gw\n /usr/bin/x\n"));
     }
 
     #[test]
