@@ -70,7 +70,10 @@ pub struct InstallArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub platform: PlatformArgs,
-    /// Machine-readable output.
+    /// Machine-readable output: platform, path, installed, generated_by_clawctl, current,
+    /// definitions[{path, manager, name, clawctl}], errors, drop_ins, manager{reachable,
+    /// …}, state, pid, stale, config, same_config_as_cli, files[{path, exists, current}],
+    /// fix[], notes[].
     #[arg(long)]
     pub json: bool,
 }
@@ -193,14 +196,16 @@ fn print(ctx: &Ctx, a: PlatformArgs) -> Outcome {
 /// when it is invalid (the gateway would exit 78 at start).
 fn check_service_config(
     ctx: &Ctx,
+    spec: &Spec,
     plan: &Plan,
 ) -> Result<(Option<String>, Option<PathBuf>), Failure> {
-    let home = ctx.env.home.clone().unwrap_or_default();
-    let def = crate::service::parse_any(&plan.locations.main, &home, "").map_err(|e| {
-        Failure::error(format!(
-            "{e}\nclawctl wrote this definition but cannot read it back; please report it"
-        ))
-    })?;
+    // Parsed with drop-ins: they may override what the unit pins.
+    let def = crate::service::parse_any(&plan.locations.main, &spec.user_home, &spec.user)
+        .map_err(|e| {
+            Failure::error(format!(
+                "{e}\nclawctl wrote this definition but cannot read it back; please report it"
+            ))
+        })?;
     let env = service_view::definition_environment(&ctx.env, &def);
     let loaded = crate::load::load(&env, &Default::default())?;
     let config = Some(loaded.paths.config.clone());
@@ -302,7 +307,7 @@ fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
         );
     }
 
-    let (invalid, config) = check_service_config(ctx, &plan)?;
+    let (invalid, config) = check_service_config(ctx, &spec, &plan)?;
     if let Some(c) = &config {
         let cli = crate::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
             .map(|p| p.config)
