@@ -988,6 +988,14 @@ mod tests {
         assert_eq!(svc_paths.config, PathBuf::from("/work/c.toml"));
         assert_eq!(svc_paths.config, cli_paths.config);
 
+        // A catalog the CLI reads is a file the service must read too, by absolute path.
+        let e2 = env_with(&[("CLAWCTL_PROVIDER_CATALOG", "cat.toml")], h);
+        let s2 = Spec::for_cli(&e2, None, Path::new("/bin/clawctl")).unwrap();
+        assert!(
+            s2.env
+                .contains(&("CLAWCTL_PROVIDER_CATALOG".into(), "/work/cat.toml".into()))
+        );
+
         // --profile beats CLAWCTL_PROFILE for the CLI, and so for the service.
         let s = Spec::for_cli(&e, Some("lab"), Path::new("/bin/clawctl")).unwrap();
         assert!(s.env.contains(&("CLAWCTL_PROFILE".into(), "lab".into())));
