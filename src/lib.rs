@@ -33,6 +33,7 @@ pub mod safe_write;
 pub mod schema;
 pub mod secret;
 pub mod service;
+pub mod service_install;
 pub mod service_manager;
 pub mod service_view;
 pub mod tomlconv;

@@ -19,6 +19,7 @@ mod models_status;
 pub mod onboard;
 pub mod output;
 mod service_check;
+mod service_cmd;
 pub mod show;
 mod status;
 
@@ -72,6 +73,9 @@ pub enum Command {
     /// The gateway daemon.
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+    /// Install, show or remove the gateway service definition.
+    #[command(subcommand)]
+    Service(service_cmd::ServiceCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -143,6 +147,7 @@ pub fn main() -> i32 {
         Command::Status(a) => status::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Gateway(g) => gateway::run(&ctx, g),
+        Command::Service(s) => service_cmd::run(&ctx, s),
         Command::Completions(a) => completions::run(a),
     };
     output::finish(result)
