@@ -37,7 +37,13 @@ fn fixture(kb: usize) -> Fixture {
     std::fs::write(home.join("config.toml"), realistic(kb)).unwrap();
     let mut vars = BTreeMap::new();
     vars.insert("CLAWCTL_HOME".to_string(), home.display().to_string());
-    let env = Environment::from_parts(vars, Some(dir.path().to_path_buf()), dir.path().to_path_buf(), Platform::Linux, "bench");
+    let env = Environment::from_parts(
+        vars,
+        Some(dir.path().to_path_buf()),
+        dir.path().to_path_buf(),
+        Platform::Linux,
+        "bench",
+    );
     Fixture { _dir: dir, env }
 }
 
@@ -57,7 +63,14 @@ fn parse_and_edit_document(bencher: divan::Bencher, kb: usize) {
     let key = clawctl::keypath::KeyPath::parse("agents.defaults.model.primary").unwrap();
     bencher.bench(|| {
         let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
-        clawctl::edit::set(&mut doc, &key, &serde_json::json!("zai/glm-5"), false, false).unwrap();
+        clawctl::edit::set(
+            &mut doc,
+            &key,
+            &serde_json::json!("zai/glm-5"),
+            false,
+            false,
+        )
+        .unwrap();
         doc.to_string()
     });
 }

@@ -38,9 +38,23 @@ pub struct LoadOptions {
     pub config_text: Option<String>,
     /// Only defaults and the file: what the file alone says.
     pub file_only: bool,
+    /// Skip the JSON Schema pass when the typed config deserializes: read-only
+    /// commands (get, list, status) need the answer fast, and compiling the
+    /// validator costs more than loading a 50 KB config. Every write, `validate`,
+    /// `doctor`, the gateway and restarts run the full check; so does this path
+    /// whenever deserializing fails, to explain why.
+    pub fast: bool,
 }
 
 impl LoadOptions {
+    /// The same options on the fast path (see `fast`).
+    pub fn fast(&self) -> LoadOptions {
+        LoadOptions {
+            fast: true,
+            ..self.clone()
+        }
+    }
+
     /// The same options, checking `text` alone as the config file.
     pub fn for_file_text(&self, text: &str) -> LoadOptions {
         LoadOptions {
@@ -48,6 +62,7 @@ impl LoadOptions {
             sets: Vec::new(),
             config_text: Some(text.to_string()),
             file_only: true,
+            fast: false,
         }
     }
 }
@@ -430,11 +445,12 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     let merged = data.get(&Profile::Default).cloned().unwrap_or_default();
 
     let mut origins = BTreeMap::new();
-    let file_text = sources.get(&paths.config).cloned();
+    let file_text = sources.get(&paths.config).cloned().unwrap_or_default();
+    let lines = tomlconv::LineIndex::new(&file_text);
     collect_origins(&figment, &merged, &KeyPath::root(), &mut |path, name| {
         let origin = if name == "file" {
             let offset = file_spans.locate(path).map(|r| r.start).unwrap_or(0);
-            let pos = tomlconv::offset_to_pos(file_text.as_deref().unwrap_or(""), offset);
+            let pos = lines.pos(offset);
             Origin::File {
                 path: paths.config.clone(),
                 line: pos.line,
@@ -468,13 +484,18 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         file_spans,
         dotenv,
     };
-    crate::validate::check_schema(&mut loaded);
+    let extracted = figment.extract::<Config>();
+    if !opts.fast || extracted.is_err() {
+        crate::validate::check_schema(&mut loaded);
+    } else {
+        crate::validate::check_ranges(&mut loaded);
+    }
     if !loaded
         .diagnostics
         .iter()
         .any(|d| d.is_error() && d.code != "syntax")
     {
-        match figment.extract::<Config>() {
+        match extracted {
             Ok(c) => loaded.config = c,
             Err(e) => {
                 for err in e {

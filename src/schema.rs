@@ -29,11 +29,56 @@ pub fn schema() -> &'static Value {
 pub fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
+        // The validator gets a copy with every `$ref` inlined: jsonschema resolves
+        // each `$ref` by cloning the document it points into, which made compiling
+        // this small schema cost ~25 ms — more than everything else a command does.
+        // Our schema has no recursive types, so inlining is exact.
+        // It is also checked as draft 7: the builder always validates a schema against
+        // its meta-schema first, and the 2020-12 meta-schema (with $dynamicRef) costs
+        // far more to compile than our schema. Every keyword we use means the same
+        // in draft 7.
+        let mut inlined = inline_refs(schema(), 0);
+        if let Value::Object(m) = &mut inlined {
+            m.remove("$defs");
+            m.insert(
+                "$schema".into(),
+                Value::String("http://json-schema.org/draft-07/schema#".into()),
+            );
+        }
         jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
             .should_validate_formats(false)
-            .build(schema())
+            .build(&inlined)
             .expect("the generated schema is a valid JSON Schema")
     })
+}
+
+/// `{"$ref": "#/$defs/X", …}` → X's schema merged with the sibling keywords.
+fn inline_refs(node: &Value, depth: usize) -> Value {
+    match node {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            if let Some(r) = m.get("$ref").and_then(Value::as_str)
+                && depth < 32
+            {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                if let Some(Value::Object(target)) = schema().get("$defs").and_then(|d| d.get(name))
+                {
+                    for (k, v) in target {
+                        out.insert(k.clone(), inline_refs(v, depth + 1));
+                    }
+                }
+            }
+            for (k, v) in m {
+                if k != "$ref" {
+                    out.insert(k.clone(), inline_refs(v, depth + 1));
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| inline_refs(v, depth + 1)).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Follow `$ref` into `$defs`.
@@ -154,6 +199,11 @@ pub fn enum_values_at(path: &KeyPath) -> Vec<String> {
 
 /// Whether the key holds a secret (`x-secret` in the schema).
 pub fn is_secret(path: &KeyPath) -> bool {
+    // Every `x-secret` field is named `api_key` or `token` (a unit test keeps this
+    // true); checking the name first keeps the schema walk off the hot path.
+    if !matches!(path.last_key(), Some("api_key" | "token")) {
+        return false;
+    }
     // Secrets are leaves; check the raw (un-flattened) property node too.
     nodes_at(path)
         .iter()
@@ -373,6 +423,24 @@ mod tests {
             vec!["string"]
         );
         assert!(types_at(&kp("gateway.nope")).is_empty());
+    }
+
+    #[test]
+    fn every_secret_field_is_named_api_key_or_token() {
+        fn walk(v: &Value, name: Option<&str>) {
+            if v.get("x-secret") == Some(&Value::Bool(true)) {
+                assert!(
+                    matches!(name, Some("api_key" | "token")),
+                    "x-secret on {name:?}"
+                );
+            }
+            match v {
+                Value::Object(m) => m.iter().for_each(|(k, c)| walk(c, Some(k))),
+                Value::Array(a) => a.iter().for_each(|c| walk(c, name)),
+                _ => {}
+            }
+        }
+        walk(schema(), None);
     }
 
     #[test]

@@ -207,6 +207,38 @@ fn type_help(path: &KeyPath, instance: &Value) -> String {
     }
 }
 
+/// The schema's range and pattern rules that deserializing does not enforce, for
+/// the fast path (the typed config already rules out wrong types and unknown keys).
+pub fn check_ranges(loaded: &mut Loaded) {
+    let mut out = Vec::new();
+    let port_key = KeyPath::parse("gateway.port").expect("static key");
+    if loaded.get(&port_key).and_then(Value::as_u64) == Some(0) {
+        out.push(locate(
+            loaded,
+            Diagnostic::error("range", "`gateway.port` is out of range: an integer 0")
+                .with_expected(schema::expected_at(&port_key)),
+            &port_key,
+            false,
+        ));
+    }
+    let t_key = KeyPath::parse("env.shell_env.timeout_ms").expect("static key");
+    if let Some(t) = loaded.get(&t_key).and_then(Value::as_u64)
+        && !(1..=600_000).contains(&t)
+    {
+        out.push(locate(
+            loaded,
+            Diagnostic::error(
+                "range",
+                format!("`env.shell_env.timeout_ms` is out of range: an integer {t}"),
+            )
+            .with_expected(schema::expected_at(&t_key)),
+            &t_key,
+            false,
+        ));
+    }
+    loaded.diagnostics.extend(out);
+}
+
 /// Checks the schema cannot express.
 pub fn check_cross_fields(loaded: &mut Loaded) {
     let catalog = match Catalog::load(&loaded.env) {

@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
         }
         return Err(Failure::error(msg));
     }
-    let loaded = load(&ctx.env, &ctx.opts)?;
+    let loaded = load(&ctx.env, &ctx.opts.fast())?;
     // Errors that make this value unknowable stop us; others are mentioned.
     let blocking: Vec<_> = loaded
         .errors()

@@ -21,7 +21,7 @@ pub struct ListArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ListArgs) -> Outcome {
-    let loaded = load(&ctx.env, &ctx.opts)?;
+    let loaded = load(&ctx.env, &ctx.opts.fast())?;
     if loaded
         .errors()
         .any(|d| d.code == "syntax" || d.code == "unreadable" || d.code == "encoding")

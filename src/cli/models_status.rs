@@ -215,7 +215,7 @@ type Row = (
 
 pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli = crate::load::load(&ctx.env, &ctx.opts)?;
+    let cli = crate::load::load(&ctx.env, &ctx.opts.fast())?;
     if !cli.is_valid() {
         eprintln!("{}", cli.render_diagnostics());
     }

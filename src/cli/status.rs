@@ -84,7 +84,7 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli_loaded = crate::load::load(&ctx.env, &ctx.opts)?;
+    let cli_loaded = crate::load::load(&ctx.env, &ctx.opts.fast())?;
     let cli = Side {
         store: Store::read(&cli_loaded.paths.credentials),
         loaded: cli_loaded,
@@ -92,7 +92,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
     let service = match &view.environment {
         Some(env) => {
-            let l = crate::load::load(env, &Default::default())?;
+            let l = crate::load::load(env, &crate::load::LoadOptions::default().fast())?;
             Some(Side {
                 store: Store::read(&l.paths.credentials),
                 loaded: l,
