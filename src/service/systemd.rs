@@ -62,12 +62,15 @@ struct Directive {
     value: String,
 }
 
+/// Directives of one file, and `(line, message)` for lines systemd ignores.
+type UnitText = (Vec<Directive>, Vec<(usize, String)>);
+
 /// Split unit text into directives by systemd's conf-parser rules. Non-fatal problems
 /// are returned as `(line, message)`; a broken section header is fatal, as in systemd.
 fn parse_unit_text(
     text: &str,
     file: &Path,
-) -> Result<(Vec<Directive>, Vec<(usize, String)>), ServiceError> {
+) -> Result<UnitText, ServiceError> {
     let mut directives = Vec::new();
     let mut issues = Vec::new();
     let mut section: Option<String> = None;

@@ -36,7 +36,7 @@ fn registry_cannot_tell() -> String {
 /// byte in the first pair means UTF-16 (XML starts with `<`).
 pub(crate) fn decode_text(bytes: &[u8]) -> Result<String, String> {
     let utf16 = |body: &[u8], le: bool| -> Result<String, String> {
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return Err("odd number of bytes for UTF-16 text".into());
         }
         let units: Vec<u16> = body
