@@ -303,7 +303,7 @@ const KNOWN_UNRESOLVED: &str = "aAbBdfgGHlmMoqstUvwWyY";
 impl Specifiers<'_> {
     /// The expanded text and the valid specifiers left literal, or the first invalid
     /// specifier letter.
-    fn expand(&self, s: &str) -> Result<(String, Vec<char>), char> {
+    pub fn expand(&self, s: &str) -> Result<(String, Vec<char>), char> {
         let mut out = String::with_capacity(s.len());
         let mut unresolved = Vec::new();
         let mut chars = s.chars();
