@@ -986,13 +986,20 @@ fn another_users_process_is_permission_denied() {
             .unwrap(),
     );
 
-    // nobody must be able to execute the probe: copy the test binary to a 0755 dir.
+    // nobody must be able to execute the probe; when the target dir is private, run a
+    // copy from a 0755 temp dir.
+    let exe = std::env::current_exe().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let probe = dir.path().join("probe");
-    std::fs::copy(std::env::current_exe().unwrap(), &probe).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let probe = if others_can_execute(&exe) {
+        exe
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let copy = dir.path().join("probe");
+        std::fs::copy(&exe, &copy).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        copy
+    };
 
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
@@ -1014,4 +1021,13 @@ fn another_users_process_is_permission_denied() {
         "expected {expected}; probe said: {stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[cfg(unix)]
+fn others_can_execute(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors().all(|p| {
+        p.as_os_str().is_empty()
+            || std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
+    })
 }
