@@ -270,6 +270,9 @@ fn cunescape_one(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result
     if code == 0 {
         return Err("escape sequence for a NUL byte".into());
     }
+    if matches!(c, '0'..='7') && code > 0xFF {
+        return Err(format!("octal escape \\{c}… is larger than a byte"));
+    }
     match c {
         // \x and octal give raw bytes, which may form UTF-8 with their neighbours.
         'x' | '0'..='7' => Ok(vec![code as u8]),
@@ -1593,6 +1596,7 @@ mod tests {
         );
         assert_eq!(words(r#""A=q\"uote""#), vec!["A=q\"uote"]);
         assert_eq!(words("  "), Vec::<String>::new());
+        assert!(extract_words(r"A=\777").is_err());
         let e = extract_words("A=1 \"B=2").unwrap_err();
         assert_eq!(e.words, vec!["A=1"]);
         let e = extract_words(r"A=1 B=\q C=3").unwrap_err();
