@@ -30,7 +30,25 @@
 //! parse_launchd_plist(path, home, user)
 //! parse_windows_task(xml) / parse_windows_wrapper(cmd)
 //! read_process(pid) / read_process_at(proc_root, pid) -> Result<ProcessInfo, ProcessError>
+//! runs_clawctl_gateway(&program) -> bool               is this command line our gateway?
+//! ServiceDefinition::{var, effective_env, files_changed_since}
 //! ```
+//!
+//! # Finding codes
+//!
+//! Stable strings in [`Finding::code`], for mapping to severities and fixes:
+//!
+//! - would stop the service from starting: `env-file-missing`, `working-dir-missing`,
+//!   `user-mismatch`, `no-label`, `no-program`, `no-exec-action`, `disabled`;
+//! - the file says one thing, the manager does another: `env-override`, `env-reset`,
+//!   `env-file-overrides`, `duplicate-key`, `literal-dollar`, `literal-tilde`,
+//!   `specifier-invalid`, `specifier-unresolved`, `invalid-assignment`, `unset-no-match`,
+//!   `username-ignored`, `wrapper-name-space`, `wrapper-trailing-space`, `plist-type`;
+//! - lines the manager ignores: `unit-syntax`, `env-file-syntax`, `env-file-relative`,
+//!   `environment-d-syntax`, `wrapper-syntax`, `wrapper-set-switch`;
+//! - informational: `env-file-optional-missing`, `env-file-unreadable`,
+//!   `wrapper-beside-xml`, `several-exec-actions`, `non-exec-action`;
+//! - from [`show_differences`]: `not-reloaded`, `other-fragment`.
 //!
 //! A [`ServiceDefinition`] keeps three environments apart, because they have different
 //! strengths as evidence: `env` (what the definition sets, after the manager's own

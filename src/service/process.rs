@@ -67,11 +67,36 @@ impl std::error::Error for ProcessError {}
 
 /// Read a process through `/proc`. On other platforms: [`ProcessError::Unsupported`].
 pub fn read_process(pid: u32) -> Result<ProcessInfo, ProcessError> {
-    if cfg!(target_os = "linux") {
-        read_process_at(Path::new("/proc"), pid)
-    } else {
-        Err(ProcessError::Unsupported)
+    if !cfg!(target_os = "linux") {
+        return Err(ProcessError::Unsupported);
     }
+    match read_process_at(Path::new("/proc"), pid) {
+        // With /proc mounted hidepid=2, another user's process has no /proc entry at all;
+        // kill(pid, 0) still tells "exists, not yours" (EPERM) from "gone" (ESRCH).
+        Err(ProcessError::NotFound(_)) if exists_but_not_ours(pid) => {
+            Err(ProcessError::PermissionDenied(pid))
+        }
+        other => other,
+    }
+}
+
+#[cfg(unix)]
+fn exists_but_not_ours(pid: u32) -> bool {
+    // pid 0 and negative pids address process groups: never probe those.
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks existence and permission; nothing is delivered.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn exists_but_not_ours(_pid: u32) -> bool {
+    false
 }
 
 /// Read a process from a proc filesystem mounted at `proc_root`.

@@ -62,12 +62,12 @@ struct Directive {
     value: String,
 }
 
+/// Directives of one file, and `(line, message)` for lines systemd ignores.
+type UnitText = (Vec<Directive>, Vec<(usize, String)>);
+
 /// Split unit text into directives by systemd's conf-parser rules. Non-fatal problems
 /// are returned as `(line, message)`; a broken section header is fatal, as in systemd.
-fn parse_unit_text(
-    text: &str,
-    file: &Path,
-) -> Result<(Vec<Directive>, Vec<(usize, String)>), ServiceError> {
+fn parse_unit_text(text: &str, file: &Path) -> Result<UnitText, ServiceError> {
     let mut directives = Vec::new();
     let mut issues = Vec::new();
     let mut section: Option<String> = None;
@@ -270,6 +270,9 @@ fn cunescape_one(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result
     if code == 0 {
         return Err("escape sequence for a NUL byte".into());
     }
+    if matches!(c, '0'..='7') && code > 0xFF {
+        return Err(format!("octal escape \\{c}… is larger than a byte"));
+    }
     match c {
         // \x and octal give raw bytes, which may form UTF-8 with their neighbours.
         'x' | '0'..='7' => Ok(vec![code as u8]),
@@ -303,7 +306,7 @@ const KNOWN_UNRESOLVED: &str = "aAbBdfgGHlmMoqstUvwWyY";
 impl Specifiers<'_> {
     /// The expanded text and the valid specifiers left literal, or the first invalid
     /// specifier letter.
-    fn expand(&self, s: &str) -> Result<(String, Vec<char>), char> {
+    pub fn expand(&self, s: &str) -> Result<(String, Vec<char>), char> {
         let mut out = String::with_capacity(s.len());
         let mut unresolved = Vec::new();
         let mut chars = s.chars();
@@ -371,26 +374,22 @@ impl Specifiers<'_> {
 /// `unit_name_unescape`: `-` is `/`, `\xNN` a byte.
 fn unescape_unit_part(s: &str) -> String {
     let mut out: Vec<u8> = Vec::new();
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'-' => out.push(b'/'),
-            b'\\' if bytes.get(i + 1) == Some(&b'x') && i + 3 < bytes.len() + 1 => {
-                match s
-                    .get(i + 2..i + 4)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => out.push(b'\\'),
-                }
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = (b == b'\\' && tail.first() == Some(&b'x'))
+            .then(|| std::str::from_utf8(tail.get(1..3)?).ok())
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                rest = &tail[3..];
+                continue;
             }
-            b => out.push(b),
+            (b'-', None) => out.push(b'/'),
+            (other, None) => out.push(other),
         }
-        i += 1;
+        rest = tail;
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -472,7 +471,7 @@ pub fn parse_environment_file(text: &str) -> (Vec<EnvFileEntry>, Vec<EnvFileIssu
                 ),
                 _ => format!(
                     "`{}` is not a valid variable name; systemd ignores it",
-                    a.key
+                    crate::secret::preview(&a.key)
                 ),
             };
             issues.push(EnvFileIssue {
@@ -844,7 +843,8 @@ struct UnitBuilder<'a> {
     env: Vec<EnvVar>,
     /// `EnvironmentFile=`: path, optional, evidence.
     env_files: Vec<(PathBuf, bool, String)>,
-    unset: Vec<String>,
+    /// `UnsetEnvironment=` entries and their evidence.
+    unset: Vec<(String, String)>,
     exec_start: Vec<Vec<String>>,
     working_dir: Option<(PathBuf, bool, String)>,
 }
@@ -1023,7 +1023,7 @@ impl<'a> UnitBuilder<'a> {
             };
             let name = w.split_once('=').map_or(w.as_str(), |(k, _)| k);
             if crate::secret::is_valid_env_name(name) {
-                self.unset.push(w);
+                self.unset.push((w, ev.clone()));
             } else {
                 let msg = "UnsetEnvironment= entry is not a variable name or NAME=value; systemd ignores it";
                 self.def.finding("invalid-assignment", msg, ev.clone());
@@ -1325,16 +1325,28 @@ fn replace_env(value: &str, env: &[EnvVar]) -> String {
 }
 
 /// `UnsetEnvironment=`: names remove all assignments, `NAME=VALUE` only that one.
-fn apply_unset(def: &mut ServiceDefinition, unset: &[String]) {
+fn apply_unset(def: &mut ServiceDefinition, unset: &[(String, String)]) {
     let matches = |v: &EnvVar, pattern: &str| match pattern.split_once('=') {
         Some((n, val)) => v.name == n && v.value == val,
         None => v.name == pattern,
     };
-    for pattern in unset {
+    for (pattern, ev) in unset {
+        let before = def.env.len() + def.manager_env.len();
         def.env.retain(|v| !matches(v, pattern));
         def.manager_env.retain(|v| !matches(v, pattern));
-        // Only the name goes into `unset`: a NAME=VALUE pattern may hold a secret.
-        let name = pattern.split_once('=').map_or(pattern.as_str(), |(n, _)| n);
+        let removed = before != def.env.len() + def.manager_env.len();
+        // Only names go into `unset` and messages: a NAME=VALUE pattern may hold a secret.
+        let (name, exact) = match pattern.split_once('=') {
+            Some((n, _)) => (n, true),
+            None => (pattern.as_str(), false),
+        };
+        if exact && !removed {
+            let msg = format!(
+                "UnsetEnvironment={name}=… removes nothing: no assignment of {name} has exactly that value"
+            );
+            def.finding("unset-no-match", msg, ev.clone());
+            continue;
+        }
         if !def.unset.iter().any(|u| u == name) {
             def.unset.push(name.to_string());
         }
@@ -1584,6 +1596,7 @@ mod tests {
         );
         assert_eq!(words(r#""A=q\"uote""#), vec!["A=q\"uote"]);
         assert_eq!(words("  "), Vec::<String>::new());
+        assert!(extract_words(r"A=\777").is_err());
         let e = extract_words("A=1 \"B=2").unwrap_err();
         assert_eq!(e.words, vec!["A=1"]);
         let e = extract_words(r"A=1 B=\q C=3").unwrap_err();
@@ -1717,6 +1730,181 @@ mod tests {
         assert_eq!(s.main_pid, None);
         assert_eq!(s.need_daemon_reload, Some(false));
         assert_eq!(parse_systemctl_show("MainPID=42\n").main_pid, Some(42));
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn values(vars: &[EnvVar]) -> Vec<(String, String)> {
+        vars.iter()
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect()
+    }
+
+    fn codes(def: &ServiceDefinition) -> Vec<&'static str> {
+        def.findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn service_directives_follow_systemd_semantics() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        write(&home.join("a.env"), "A=from-file\nF=1\n");
+        write(&home.join("b.env"), "F=2\n");
+        let unit = home.join("u/x.service");
+        write(
+            &unit,
+            "[Unit]\nEnvironment=IGNORED=1\n[Service]\nEnvironment=A=1 B=2\nEnvironment=B=3 \"C=x y\" P=/home/$USER/bin\n\
+             EnvironmentFile=%h/a.env\nEnvironmentFile=-%h/missing.env\nEnvironmentFile=%h/b.env\n\
+             EnvironmentFile=relative.env\nEnvironment=D=%z E=ok H=%t/x K=v\n\
+             UnsetEnvironment=C LOGNAME K=v E=other\nWorkingDirectory=-~\nUser=bob\n",
+        );
+        let def = parse_systemd_unit(&unit, home, "alice").unwrap();
+        let want = [
+            ("A", "from-file"),
+            ("B", "3"),
+            ("P", "/home/$USER/bin"),
+            ("E", "ok"),
+            ("H", "%t/x"),
+            ("F", "2"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(values(&def.env), want);
+        assert_eq!(def.unset, vec!["C", "LOGNAME", "K"]);
+        assert!(!def.manager_env.iter().any(|v| v.name == "LOGNAME"));
+        assert_eq!(def.working_dir.as_deref(), Some(home));
+        assert_eq!(def.user.as_deref(), Some("bob"));
+        assert_eq!(def.files.len(), 3);
+        assert_eq!(
+            codes(&def),
+            vec![
+                "env-override",
+                "literal-dollar",
+                "env-file-relative",
+                "specifier-invalid",
+                "specifier-unresolved",
+                "user-mismatch",
+                "env-file-optional-missing",
+                "env-file-overrides",
+                "unset-no-match",
+            ]
+        );
+        assert_eq!(def.env[0].evidence, "~/a.env:1 (EnvironmentFile=)");
+        assert_eq!(def.env[1].evidence, "~/u/x.service:5 (Environment=)");
+    }
+
+    #[test]
+    fn empty_assignments_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        write(&home.join("a.env"), "A=1\n");
+        let unit = home.join("x.service");
+        write(
+            &unit,
+            "[Service]\nEnvironment=A=1 B=2\nEnvironment=\nEnvironment=C=3\nEnvironmentFile=%h/a.env\nEnvironmentFile=\n\
+             UnsetEnvironment=C\nUnsetEnvironment=\nExecStart=/bin/old\nExecStart=\nExecStart=@/bin/real argv0 --flag\n",
+        );
+        let def = parse_systemd_unit(&unit, home, "alice").unwrap();
+        assert_eq!(values(&def.env), vec![("C".to_string(), "3".to_string())]);
+        assert!(def.unset.is_empty());
+        assert_eq!(def.program, vec!["/bin/real", "--flag"]);
+        assert!(
+            def.findings[0]
+                .message
+                .contains("A, B set before it are dropped")
+        );
+        assert_eq!(def.files.len(), 1);
+    }
+
+    #[test]
+    fn missing_working_directory_and_required_env_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let unit = dir.path().join("x.service");
+        write(
+            &unit,
+            "[Service]\nWorkingDirectory=/nonexistent/dir\nEnvironmentFile=/nonexistent/env\n",
+        );
+        let def = parse_systemd_unit(&unit, dir.path(), "alice").unwrap();
+        assert_eq!(codes(&def), vec!["working-dir-missing", "env-file-missing"]);
+    }
+
+    #[test]
+    fn drop_ins_sorted_by_name_across_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let unit = d.join("clawctl-gateway.service");
+        write(&unit, "[Service]\nEnvironment=UNIT=1\n");
+        write(
+            &d.join("service.d/05-top.conf"),
+            "[Service]\nEnvironment=TOP=1\n",
+        );
+        write(
+            &d.join("service.d/20-b.conf"),
+            "[Service]\nEnvironment=SHADOWED=1\n",
+        );
+        write(
+            &d.join("clawctl-gateway.service.d/10-a.conf"),
+            "[Service]\nEnvironment=A=1\n",
+        );
+        write(
+            &d.join("clawctl-.service.d/15-prefix.conf"),
+            "[Service]\nEnvironment=\nEnvironment=P=1\n",
+        );
+        write(
+            &d.join("clawctl-gateway.service.d/20-b.conf"),
+            "[Service]\nEnvironment=B=1\n",
+        );
+        write(
+            &d.join("clawctl-gateway.service.d/not-a-conf.txt"),
+            "[Service]\nEnvironment=NO=1\n",
+        );
+        let def = parse_systemd_unit(&unit, d, "alice").unwrap();
+        let names: Vec<String> = def.env.iter().map(|v| v.name.clone()).collect();
+        assert_eq!(names, vec!["P", "B"]);
+        let files: Vec<String> = def
+            .files
+            .iter()
+            .map(|f| f.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                "clawctl-gateway.service",
+                "service.d/05-top.conf",
+                "clawctl-gateway.service.d/10-a.conf",
+                "clawctl-.service.d/15-prefix.conf",
+                "clawctl-gateway.service.d/20-b.conf",
+            ]
+        );
+    }
+
+    #[test]
+    fn show_differences_spot_unreloaded_units() {
+        let dir = tempfile::tempdir().unwrap();
+        let unit = dir.path().join("x.service");
+        write(&dir.path().join("f.env"), "FROMFILE=1\n");
+        write(
+            &unit,
+            "[Service]\nEnvironment=A=new FROMFILE=unit\nEnvironmentFile=%h/f.env\n",
+        );
+        let def = parse_systemd_unit(&unit, dir.path(), "alice").unwrap();
+        let mut show = parse_systemctl_show(&format!(
+            "Id=x.service\nFragmentPath={}\nEnvironment=A=new FROMFILE=unit\nNeedDaemonReload=no\n",
+            unit.display()
+        ));
+        assert!(show_differences(&def, &show).is_empty());
+        show.environment[0].value = "old".into();
+        show.need_daemon_reload = Some(true);
+        let f = show_differences(&def, &show);
+        assert_eq!(f.len(), 2);
+        assert!(f.iter().all(|f| f.code == "not-reloaded"));
+        assert!(f[1].message.contains("for A differs"));
+        assert!(!f[1].message.contains("old"));
     }
 
     #[test]

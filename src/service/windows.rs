@@ -36,7 +36,7 @@ fn registry_cannot_tell() -> String {
 /// byte in the first pair means UTF-16 (XML starts with `<`).
 pub(crate) fn decode_text(bytes: &[u8]) -> Result<String, String> {
     let utf16 = |body: &[u8], le: bool| -> Result<String, String> {
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return Err("odd number of bytes for UTF-16 text".into());
         }
         let units: Vec<u16> = body
@@ -364,7 +364,8 @@ impl Wrapper {
     }
 
     fn line(&mut self, n: usize, raw: &str) {
-        let l = raw.trim().trim_start_matches('@').trim_start();
+        // Only the start is trimmed: cmd keeps trailing blanks in `set NAME=value  `.
+        let l = raw.trim_start().trim_start_matches('@').trim_start();
         let lower = l.to_ascii_lowercase();
         let first = lower.split_whitespace().next().unwrap_or("");
         match first {
@@ -373,6 +374,7 @@ impl Wrapper {
             "rem" | "echo" | "setlocal" | "endlocal" | "exit" | "title" | "chcp" | "cls" => {}
             "set" => self.set(n, l[3..].trim_start()),
             "cd" | "chdir" | "pushd" => self.cd(n, l[first.len()..].trim()),
+            _ if l.trim_end().is_empty() => {}
             "if" | "for" | "goto" | "call" => {
                 let msg = format!(
                     "`{first}` on line {n} is not evaluated; the wrapper may do more than read here"
@@ -382,7 +384,7 @@ impl Wrapper {
                 }
             }
             _ => {
-                let expanded = self.expand(n, l);
+                let expanded = self.expand(n, l.trim_end());
                 self.def.program = split_command_line(&expanded);
             }
         }
@@ -420,6 +422,13 @@ impl Wrapper {
                 name.trim_end()
             );
             self.def.finding("wrapper-name-space", msg, ev.clone());
+        }
+        if value.ends_with([' ', '\t']) {
+            let msg = format!(
+                "the value of {} ends with blanks, which cmd keeps (quote the whole assignment: set \"NAME=value\")",
+                name.trim_end()
+            );
+            self.def.finding("wrapper-trailing-space", msg, ev.clone());
         }
         let value = self.expand(n, value);
         self.def.env.retain(|v| !v.name.eq_ignore_ascii_case(name));
@@ -461,6 +470,7 @@ impl Wrapper {
                     if !after[..end].is_empty() && !after[..end].contains(char::is_whitespace) =>
                 {
                     let name = &after[..end];
+                    let deleted = self.def.unset.iter().any(|u| u.eq_ignore_ascii_case(name));
                     match self
                         .def
                         .env
@@ -468,6 +478,8 @@ impl Wrapper {
                         .rev()
                         .find(|v| v.name.eq_ignore_ascii_case(name))
                     {
+                        // Deleted earlier by `set NAME=`: a batch file expands it to nothing.
+                        None if deleted => {}
                         Some(v) => out.push_str(&v.value.clone()),
                         None => {
                             out.push_str(&rest[i..i + end + 2]);
@@ -529,13 +541,14 @@ mod tests {
     #[test]
     fn set_forms() {
         let d = wrapper(
-            "@echo off\r\nrem c\r\n:: c2\r\nset \"A=one two\" trailing ignored\r\nset B=x y  \r\nset C = z\r\nset D=a^&b\r\nset \"E=%A%;%NOPE%;100%%\"\r\nset \"b=lower\"\r\nset F=1\r\nset F=\r\ncd /d \"C:\\work dir\"\r\n\"C:\\Program Files\\nodejs\\node.exe\" x.js gateway --port %F%\r\n",
+            "@echo off\r\nrem c\r\n:: c2\r\nset \"A=one two\" trailing ignored\r\nset B=x y  \r\nset C = z\r\nset D=a^&b\r\nset \"E=%A%;%NOPE%;100%%\"\r\nset \"d=lower\"\r\nset F=1\r\nset F=\r\nset G=a^&b\r\ncd /d \"C:\\work dir\"\r\n\"C:\\Program Files\\nodejs\\node.exe\" x.js gateway --port %F%\r\n",
         );
         assert_eq!(get(&d, "A"), Some("one two"));
-        assert_eq!(get(&d, "B"), None);
-        assert_eq!(get(&d, "b"), Some("lower"));
+        assert_eq!(get(&d, "B"), Some("x y  "));
         assert_eq!(get(&d, "C "), Some(" z"));
-        assert_eq!(get(&d, "D"), Some("a&b"));
+        assert_eq!(get(&d, "D"), None);
+        assert_eq!(get(&d, "d"), Some("lower"));
+        assert_eq!(get(&d, "G"), Some("a&b"));
         assert_eq!(get(&d, "E"), Some("one two;%NOPE%;100%"));
         assert_eq!(get(&d, "F"), None);
         assert_eq!(d.unset, vec!["F"]);
@@ -547,10 +560,15 @@ mod tests {
                 "x.js",
                 "gateway",
                 "--port",
-                "%F%"
             ]
         );
         assert!(d.findings.iter().any(|f| f.code == "wrapper-name-space"));
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.code == "wrapper-trailing-space")
+        );
+        assert!(!d.cannot_tell.iter().any(|c| c.contains("%F%")));
         assert!(d.cannot_tell.iter().any(|c| c.contains("%NOPE%")));
         assert!(d.cannot_tell.iter().any(|c| c.contains("registry")));
         assert!(
