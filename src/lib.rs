@@ -9,6 +9,7 @@
 // the error path, where their size costs nothing measurable.
 #![allow(clippy::result_large_err)]
 
+pub mod bundle;
 pub mod catalog;
 pub mod cli;
 pub mod credentials;

@@ -22,6 +22,7 @@ mod service_check;
 mod service_cmd;
 pub mod show;
 mod status;
+mod transfer;
 
 pub use output::{Failure, Outcome};
 
@@ -76,6 +77,10 @@ pub enum Command {
     /// Install, show or remove the gateway service definition.
     #[command(subcommand)]
     Service(service_cmd::ServiceCommand),
+    /// Import settings from an OpenClaw config (openclaw.json) or a clawctl export bundle.
+    Import(transfer::ImportArgs),
+    /// Export config (and, with --include-secrets, credentials) for another machine.
+    Export(transfer::ExportArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -148,6 +153,8 @@ pub fn main() -> i32 {
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Gateway(g) => gateway::run(&ctx, g),
         Command::Service(s) => service_cmd::run(&ctx, s),
+        Command::Import(a) => transfer::import(&ctx, a),
+        Command::Export(a) => transfer::export(&ctx, a),
         Command::Completions(a) => completions::run(a),
     };
     output::finish(result)

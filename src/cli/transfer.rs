@@ -1,0 +1,376 @@
+//! `clawctl import PATH` and `clawctl export`: move settings across reinstalls and
+//! machines, from an OpenClaw `openclaw.json` or a clawctl bundle.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+use serde_json::json;
+use toml_edit::DocumentMut;
+
+use super::output::print_json;
+use super::{Ctx, Failure, Outcome};
+use crate::bundle::{self, Bundle, BundleCredential, BundleService};
+use crate::catalog::Catalog;
+use crate::keypath::KeyPath;
+use crate::model::AuthMode;
+use crate::writer::{NewCredential, edit_config};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    Openclaw,
+    Bundle,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// An OpenClaw config (openclaw.json, JSON5) or a clawctl export bundle.
+    pub path: PathBuf,
+    /// What PATH is (default: guessed from its content).
+    #[arg(long, value_enum)]
+    pub from: Option<Source>,
+    /// Merge into the existing config (imported values win); without it an
+    /// existing config is never overwritten.
+    #[arg(long)]
+    pub merge: bool,
+    /// Show the diff and the report; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the bundle here (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Include the credentials (the file is then written 0600).
+    #[arg(long)]
+    pub include_secrets: bool,
+}
+
+/// What an import brings, whatever its source.
+struct Incoming {
+    document: DocumentMut,
+    credentials: Vec<NewCredential>,
+    report: Vec<String>,
+    unmapped: Vec<(String, String)>,
+    warnings: Vec<String>,
+}
+
+fn guess(path: &std::path::Path, text: &str) -> Source {
+    if text.contains("\"format\"") && text.contains(bundle::FORMAT) {
+        Source::Bundle
+    } else {
+        let _ = path;
+        Source::Openclaw
+    }
+}
+
+fn from_openclaw(ctx: &Ctx, path: &std::path::Path) -> Result<Incoming, Failure> {
+    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
+    let imp = crate::import_openclaw::import_openclaw(path, &catalog)
+        .map_err(|e| Failure::error(e.to_string()))?;
+    let credentials = imp
+        .credentials
+        .iter()
+        .map(|c| NewCredential {
+            id: c.profile_id.clone(),
+            provider: c.provider.clone(),
+            kind: if c.kind.as_str() == "token" {
+                AuthMode::Token
+            } else {
+                AuthMode::ApiKey
+            },
+            secret: SecretString::from(c.secret.clone()),
+        })
+        .collect();
+    let mut report: Vec<String> = imp
+        .mapped
+        .iter()
+        .map(|m| format!("{} → {}", m.from, m.to))
+        .collect();
+    for c in &imp.credentials {
+        report.push(format!(
+            "{} → credentials.toml profile {} ({})",
+            c.from,
+            c.profile_id,
+            crate::secret::describe(&c.secret)
+        ));
+    }
+    Ok(Incoming {
+        document: imp.document,
+        credentials,
+        report,
+        unmapped: imp
+            .unmapped
+            .iter()
+            .map(|u| (u.path.clone(), u.reason.clone()))
+            .collect(),
+        warnings: imp.warnings,
+    })
+}
+
+fn from_bundle(ctx: &Ctx, path: &std::path::Path, text: &str) -> Result<Incoming, Failure> {
+    let b = Bundle::parse(text, path).map_err(Failure::error)?;
+    let home = ctx.env.home.clone().unwrap_or_default();
+    let config = bundle::home_absolute(b.config.as_deref().unwrap_or(""), &home);
+    let document: DocumentMut = config.parse().map_err(|e: toml_edit::TomlError| {
+        Failure::error(format!(
+            "{}: the bundle's config does not parse: {}",
+            path.display(),
+            e.message()
+        ))
+    })?;
+    let credentials: Vec<NewCredential> = b
+        .credentials
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| NewCredential {
+            id: c.id,
+            provider: c.provider,
+            kind: if c.kind == "token" {
+                AuthMode::Token
+            } else {
+                AuthMode::ApiKey
+            },
+            secret: SecretString::from(c.secret),
+        })
+        .collect();
+    let mut report = vec![format!(
+        "config from a bundle made by clawctl {} at {}",
+        b.clawctl_version, b.exported_at
+    )];
+    report.push(match &b.credentials {
+        Some(c) => format!("{} credential(s)", c.len()),
+        None => "no credentials in the bundle (exported without --include-secrets): run `clawctl onboard` for each provider".into(),
+    });
+    let mut warnings = Vec::new();
+    if b.service.installed {
+        warnings.push(format!(
+            "the source machine ran the gateway as a {} service: run `clawctl service install` here{}",
+            b.service.manager.clone().unwrap_or_else(|| "managed".into()),
+            if b.service.extra_env.is_empty() { String::new() } else { format!(" (it also set: {})", b.service.extra_env.keys().cloned().collect::<Vec<_>>().join(", ")) }
+        ));
+    }
+    Ok(Incoming {
+        document,
+        credentials,
+        report,
+        unmapped: Vec::new(),
+        warnings,
+    })
+}
+
+/// Every leaf of a document, for merging key by key.
+fn leaves(value: &serde_json::Value, base: &KeyPath, out: &mut Vec<(KeyPath, serde_json::Value)>) {
+    match value {
+        serde_json::Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                leaves(v, &base.child(k.as_str()), out);
+            }
+        }
+        other => out.push((base.clone(), other.clone())),
+    }
+}
+
+pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
+    let path = ctx.env.resolve_path(&args.path.to_string_lossy());
+    let text = crate::load::read_text_file(&path, "import file")
+        .map_err(|d| Failure::error(d.message))?
+        .ok_or_else(|| Failure::error(format!("{}: no such file", path.display())))?;
+    let source = args.from.unwrap_or_else(|| guess(&path, &text));
+    let incoming = match source {
+        Source::Openclaw => from_openclaw(ctx, &path)?,
+        Source::Bundle => from_bundle(ctx, &path, &text)?,
+    };
+    let paths = crate::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
+        .map_err(|e| Failure::usage(e.0))?;
+    let existing = std::fs::read_to_string(&paths.config).ok();
+    if existing.is_some() && !args.merge && !args.dry_run {
+        return Err(Failure::error(format!(
+            "{} already exists; importing would overwrite it\n  help: `clawctl import --merge {}` merges (imported values win), `--dry-run` shows the diff first",
+            ctx.env.display_path(&paths.config),
+            args.path.display()
+        )));
+    }
+    let merge = existing.is_some();
+    let new_doc = incoming.document.clone();
+    let (_, applied) = edit_config(
+        &ctx.env,
+        &ctx.opts,
+        args.dry_run,
+        incoming.credentials,
+        |doc| {
+            if merge {
+                let mut items = Vec::new();
+                leaves(
+                    &crate::tomlconv::item_to_json(new_doc.as_item()),
+                    &KeyPath::root(),
+                    &mut items,
+                );
+                for (k, v) in items {
+                    if k.is_empty() {
+                        continue;
+                    }
+                    crate::edit::set(doc, &k, &v, false, true)
+                        .map_err(|e| Failure::error(format!("cannot merge `{k}`: {e}")))?;
+                }
+            } else {
+                let mut text = new_doc.to_string();
+                if !text.starts_with("#:schema") {
+                    text = format!(
+                        "#:schema ./config.schema.json\n# Imported by clawctl from {}.\n\n{text}",
+                        path.display()
+                    );
+                }
+                *doc = text
+                    .parse()
+                    .map_err(|_| Failure::error("the imported config does not parse"))?;
+            }
+            Ok(())
+        },
+    )?;
+    if args.json {
+        print_json(&json!({
+            "source": format!("{source:?}").to_lowercase(),
+            "dry_run": args.dry_run,
+            "written": applied.written,
+            "config": applied.config,
+            "credentials_changed": applied.credentials_changed,
+            "mapped": incoming.report,
+            "unmapped": incoming.unmapped.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
+            "warnings": incoming.warnings,
+            "diff": args.dry_run.then_some(applied.diff.clone()),
+        }));
+        return Ok(0);
+    }
+    if args.dry_run {
+        print!("{}", applied.diff);
+    }
+    for r in &incoming.report {
+        println!("imported: {r}");
+    }
+    for (p, r) in &incoming.unmapped {
+        println!("not imported: {p} — {r}");
+    }
+    for w in &incoming.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.dry_run {
+        println!("(dry run: nothing was written)");
+    } else {
+        println!(
+            "{} {}{}",
+            if merge { "merged into" } else { "wrote" },
+            ctx.env.display_path(&applied.config),
+            if applied.credentials_changed {
+                "; secrets are in credentials.toml (0600)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(0)
+}
+
+pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
+    let paths = crate::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
+        .map_err(|e| Failure::usage(e.0))?;
+    let home = ctx.env.home.clone().unwrap_or_default();
+    let config = crate::load::read_text_file(&paths.config, "config file")
+        .map_err(|d| Failure::error(d.message))?;
+    let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
+    if !loaded.is_valid() {
+        eprintln!("warning: the config has errors; they are exported as they are");
+    }
+    let credentials = if args.include_secrets {
+        use secrecy::ExposeSecret;
+        let store = crate::credentials::Store::read(&paths.credentials);
+        if let Some(e) = &store.error {
+            return Err(Failure::error(e.clone()));
+        }
+        Some(
+            store
+                .entries
+                .iter()
+                .map(|c| BundleCredential {
+                    id: c.id.clone(),
+                    provider: c.provider.clone(),
+                    kind: match c.kind {
+                        AuthMode::Token => "token".into(),
+                        AuthMode::ApiKey => "api_key".into(),
+                    },
+                    secret: c.secret.expose_secret().to_string(),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let ours = [
+        crate::env_vars::CLAWCTL_HOME,
+        crate::env_vars::CLAWCTL_CONFIG,
+        crate::env_vars::CLAWCTL_PROFILE,
+    ];
+    let service = BundleService {
+        installed: view.definition().is_some(),
+        manager: view.definition().map(|d| d.manager.to_string()),
+        profile: paths.profile.clone(),
+        extra_env: view
+            .definition()
+            .map(|d| {
+                d.env
+                    .iter()
+                    .filter(|v| {
+                        !ours.contains(&v.name.as_str())
+                            && !crate::secret::is_sensitive_name(&v.name)
+                            && !crate::secret::looks_secret(&v.value)
+                    })
+                    .map(|v| (v.name.clone(), bundle::home_relative(&v.value, &home)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let b = Bundle {
+        format: bundle::FORMAT.into(),
+        version: bundle::VERSION,
+        clawctl_version: env!("CARGO_PKG_VERSION").into(),
+        exported_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        config: config.map(|c| bundle::home_relative(&c, &home)),
+        credentials,
+        service,
+    };
+    let text = serde_json::to_string_pretty(&b).map_err(|e| Failure::error(e.to_string()))? + "\n";
+    match &args.output {
+        Some(out) => {
+            let out = ctx.env.resolve_path(&out.to_string_lossy());
+            let mode = if b.has_secrets() { 0o600 } else { 0o644 };
+            crate::safe_write::write_generated(&out, &text, mode)
+                .map_err(|e| Failure::error(e.to_string()))?;
+            eprintln!(
+                "exported to {}{}",
+                ctx.env.display_path(&out),
+                if b.has_secrets() {
+                    " (holds secrets: mode 0600; keep it private)"
+                } else {
+                    " (no secrets: import it, then run `clawctl onboard` on the new machine)"
+                }
+            );
+        }
+        None => {
+            if b.has_secrets() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                return Err(Failure::usage(
+                    "refusing to print secrets to a terminal: use --output FILE",
+                ));
+            }
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    Ok(0)
+}
