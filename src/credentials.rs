@@ -173,6 +173,19 @@ pub fn upsert_text(
     Ok(doc.to_string())
 }
 
+/// The credential profile a literal at a secret-holding config key is stored
+/// under: `models.providers.<id>.api_key` → `<id>:default`, `gateway.auth.token` →
+/// `gateway:default`.
+pub fn profile_for_secret_key(key: &crate::keypath::KeyPath) -> (String, String, AuthMode) {
+    let segs: Vec<&str> = key.keys().collect();
+    match segs.as_slice() {
+        ["models", "providers", p, "api_key"] => {
+            (format!("{p}:default"), p.to_string(), AuthMode::ApiKey)
+        }
+        _ => ("gateway:default".into(), "gateway".into(), AuthMode::Token),
+    }
+}
+
 /// Where a key was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

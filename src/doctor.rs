@@ -536,19 +536,7 @@ fn move_secret(env: &Environment, opts: &LoadOptions, key: &str) -> Result<Strin
     else {
         return Err(format!("`{key}` is no longer a literal"));
     };
-    let segs: Vec<&str> = path.keys().collect();
-    let (id, provider, kind) = match segs.as_slice() {
-        ["models", "providers", p, "api_key"] => (
-            format!("{p}:default"),
-            p.to_string(),
-            crate::model::AuthMode::ApiKey,
-        ),
-        _ => (
-            "gateway:default".to_string(),
-            "gateway".to_string(),
-            crate::model::AuthMode::Token,
-        ),
-    };
+    let (id, provider, kind) = crate::credentials::profile_for_secret_key(&path);
     let cred = crate::writer::NewCredential {
         id: id.clone(),
         provider,

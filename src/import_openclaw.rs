@@ -715,14 +715,17 @@ impl Importer<'_> {
             return None;
         }
         // OpenClaw's `kimi` is its Kimi Coding provider (KIMI_API_KEY,
-        // api.kimi.com/coding), while clawctl's catalog lists `kimi` as an alias of
-        // Moonshot's platform; for OpenClaw input the OpenClaw meaning wins.
+        // api.kimi.com/coding), but users also point a `kimi` provider at Moonshot's
+        // platform: with a base URL, its host decides between the two.
         let openclaw_meaning = match id {
             "kimi" | "kimi-code" => Some("kimi-coding"),
             _ => None,
         };
         let alias_target = self.catalog.get(id).map(|p| p.id.as_str());
-        let candidates: Vec<&str> = openclaw_meaning.into_iter().chain(alias_target).collect();
+        let mut candidates: Vec<&str> = openclaw_meaning.into_iter().chain(alias_target).collect();
+        if id == "kimi" {
+            candidates.push("moonshot");
+        }
         if candidates.is_empty() {
             return None;
         }

@@ -37,6 +37,7 @@ pub mod service;
 pub mod service_install;
 pub mod service_manager;
 pub mod service_view;
+pub mod shell;
 pub mod tomlconv;
 pub mod validate;
 pub mod writer;

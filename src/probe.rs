@@ -882,17 +882,7 @@ fn key_segment(id: &str) -> String {
     }
 }
 
-/// A word as it must be typed into a POSIX shell.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
+use crate::shell::quote as shell_word;
 
 #[cfg(test)]
 mod tests {

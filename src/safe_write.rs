@@ -107,8 +107,11 @@ pub struct Written {
 pub struct Locked {
     _lock: File,
     pub real_path: PathBuf,
-    /// Content when locked; None if the file did not exist.
+    /// Content when locked; None if the file did not exist (or, for a
+    /// `lock_bytes` lock, is not UTF-8).
     pub before: Option<String>,
+    /// The same content as bytes.
+    pub before_bytes: Option<Vec<u8>>,
     before_hash: Option<String>,
     target: Target,
 }
@@ -142,8 +145,17 @@ fn ensure_dir(dir: &Path, mode: u32) -> Result<(), WriteError> {
         .map_err(io(dir, "create directory"))
 }
 
-/// Lock `target` and read its current content.
+/// Lock `target` and read its current content, which must be UTF-8 text.
 pub fn lock(target: Target) -> Result<Locked, WriteError> {
+    lock_impl(target, true)
+}
+
+/// Lock a file whose content is not text (the UTF-16 task XML).
+pub fn lock_bytes(target: Target) -> Result<Locked, WriteError> {
+    lock_impl(target, false)
+}
+
+fn lock_impl(target: Target, text: bool) -> Result<Locked, WriteError> {
     let real_path = resolve_target(&target.path);
     let dir = real_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     ensure_dir(&dir, target.dir_mode)?;
@@ -160,21 +172,30 @@ pub fn lock(target: Target) -> Result<Locked, WriteError> {
         .open(&lock_path)
         .map_err(io(&lock_path, "open lock file"))?;
     lock_file.lock().map_err(io(&lock_path, "lock"))?;
-    let before = match fs::read(&real_path) {
-        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
-            WriteError::Rejected(format!(
-                "{} is not valid UTF-8; clawctl will not rewrite it",
-                real_path.display()
-            ))
-        })?),
+    let before_bytes = match fs::read(&real_path) {
+        Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&real_path, "read")(e)),
     };
-    let before_hash = before.as_ref().map(|t| sha256_hex(t.as_bytes()));
+    let before = match &before_bytes {
+        Some(b) => match String::from_utf8(b.clone()) {
+            Ok(t) => Some(t),
+            Err(_) if text => {
+                return Err(WriteError::Rejected(format!(
+                    "{} is not valid UTF-8; clawctl will not rewrite it",
+                    real_path.display()
+                )));
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let before_hash = before_bytes.as_ref().map(|b| sha256_hex(b));
     Ok(Locked {
         _lock: lock_file,
         real_path,
         before,
+        before_bytes,
         before_hash,
         target,
     })
@@ -183,7 +204,12 @@ pub fn lock(target: Target) -> Result<Locked, WriteError> {
 impl Locked {
     /// Write `new_text` if it differs. The caller has validated it already.
     pub fn commit(&self, new_text: &str) -> Result<Written, WriteError> {
-        if self.before.as_deref() == Some(new_text) {
+        self.commit_bytes(new_text.as_bytes())
+    }
+
+    /// Write `new` if it differs from what was there when locked.
+    pub fn commit_bytes(&self, new: &[u8]) -> Result<Written, WriteError> {
+        if self.before_bytes.as_deref() == Some(new) {
             return Ok(Written {
                 path: self.real_path.clone(),
                 backup: None,
@@ -196,7 +222,7 @@ impl Locked {
             (false, Ok(m)) => m.permissions().mode() & 0o7777,
             _ => self.target.new_mode,
         };
-        let backup = match (&self.target.backups, &self.before) {
+        let backup = match (&self.target.backups, &self.before_bytes) {
             (Some(dir), Some(old)) => Some(write_backup(dir, path, old)?),
             _ => None,
         };
@@ -211,8 +237,7 @@ impl Locked {
             .permissions(fs::Permissions::from_mode(mode))
             .tempfile_in(dir)
             .map_err(io(dir, "create a temporary file in"))?;
-        tmp.write_all(new_text.as_bytes())
-            .map_err(io(path, "write"))?;
+        tmp.write_all(new).map_err(io(path, "write"))?;
         tmp.as_file().sync_all().map_err(io(path, "fsync"))?;
         // umask may have narrowed the mode at creation; set it exactly.
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
@@ -244,7 +269,7 @@ impl Locked {
     /// Put back what was there before (used to undo the first file of a two-file
     /// change when the second fails).
     pub fn restore_before(&self) -> Result<(), WriteError> {
-        match &self.before {
+        match &self.before_bytes {
             Some(old) => {
                 let again = Locked {
                     _lock: self
@@ -253,13 +278,14 @@ impl Locked {
                         .map_err(io(&self.real_path, "reopen lock"))?,
                     real_path: self.real_path.clone(),
                     before: None,
+                    before_bytes: None,
                     before_hash: fs::read(&self.real_path).ok().map(|b| sha256_hex(&b)),
                     target: Target {
                         backups: None,
                         ..self.target.clone()
                     },
                 };
-                again.commit(old).map(|_| ())
+                again.commit_bytes(old).map(|_| ())
             }
             None => fs::remove_file(&self.real_path).map_err(io(&self.real_path, "remove")),
         }
@@ -311,7 +337,9 @@ fn backup_stamp() -> String {
         .replace([':', '-'], "")
 }
 
-fn write_backup(dir: &Path, source: &Path, text: &str) -> Result<PathBuf, WriteError> {
+/// Copy the old content of `source` into `dir` (0600), named by time, keeping the
+/// newest `BACKUPS_KEPT` per file name.
+pub fn write_backup(dir: &Path, source: &Path, content: &[u8]) -> Result<PathBuf, WriteError> {
     ensure_dir(dir, 0o700)?;
     let name = source
         .file_name()
@@ -330,8 +358,7 @@ fn write_backup(dir: &Path, source: &Path, text: &str) -> Result<PathBuf, WriteE
         .mode(0o600)
         .open(&path)
         .map_err(io(&path, "create backup"))?;
-    f.write_all(text.as_bytes())
-        .map_err(io(&path, "write backup"))?;
+    f.write_all(content).map_err(io(&path, "write backup"))?;
     f.sync_all().map_err(io(&path, "fsync backup"))?;
     prune_backups(dir, &name);
     Ok(path)

@@ -390,8 +390,10 @@ fn a_kimi_coding_key_for_moonshot_is_a_shape_finding() {
     assert!(f.message.contains("Kimi Coding"), "{}", f.message);
     assert!(f.message.contains("kimi-coding/k2p5"), "{}", f.message);
     assert_no_key(&format!("{f:?}"), KIMI_KEY);
-    // Aliases resolve; a plain sk- key is a fine Moonshot key.
-    assert!(shape_finding(&catalog, "kimi", KIMI_KEY).is_some());
+    // Aliases resolve (`kimi` is Kimi Coding, as in OpenClaw); a plain sk- key is a
+    // fine Moonshot key.
+    assert!(shape_finding(&catalog, "moonshotai", KIMI_KEY).is_some());
+    assert!(shape_finding(&catalog, "kimi", KIMI_KEY).is_none());
     assert!(shape_finding(&catalog, "moonshot", KEY).is_none());
     assert!(shape_finding(&catalog, "kimi-coding", KIMI_KEY).is_none());
 }

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
 use crate::keypath::{KeyPath, Segment};
-use crate::model::AuthMode;
 use crate::schema;
 use crate::secret::{self, SecretValue};
 use crate::writer::{Applied, NewCredential, edit_config};
@@ -96,17 +95,6 @@ fn trim_newline(mut s: String) -> String {
     s
 }
 
-/// The credential profile a secret-holding key stores its literal under.
-fn profile_for(key: &KeyPath) -> (String, String, AuthMode) {
-    let segs: Vec<&str> = key.keys().collect();
-    match segs.as_slice() {
-        ["models", "providers", p, "api_key"] => {
-            (format!("{p}:default"), p.to_string(), AuthMode::ApiKey)
-        }
-        _ => ("gateway:default".into(), "gateway".into(), AuthMode::Token),
-    }
-}
-
 pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     let key = parse_known_key(&args.key)?;
     let secret_key = schema::is_secret(&key);
@@ -133,7 +121,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     if secret_key && let Value::String(s) = &value {
         match secret::classify(s) {
             SecretValue::Literal(lit) => {
-                let (id, provider, kind) = profile_for(&key);
+                let (id, provider, kind) = crate::credentials::profile_for_secret_key(&key);
                 creds.push(NewCredential {
                     id: id.clone(),
                     provider,

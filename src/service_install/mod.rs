@@ -24,8 +24,7 @@ pub mod systemd;
 pub mod windows;
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::env::{Environment, Platform};
@@ -634,105 +633,27 @@ fn write_text(f: &PlannedFile, backups: &Path) -> Result<WrittenFile, Failure> {
     })
 }
 
-/// The task XML is UTF-16, which `safe_write` (text, UTF-8) cannot carry: the same steps
-/// here for bytes — back up, temp file with the final mode in the same directory, fsync,
-/// compare-and-set, rename, fsync the directory.
+/// The task XML is UTF-16, so it goes through `safe_write`'s byte interface: the same
+/// lock, backup, temp file, fsync, compare-and-set and rename as every other write.
 fn write_bytes(f: &PlannedFile, backups: &Path) -> Result<WrittenFile, Failure> {
-    if !f.changed() {
-        return Ok(WrittenFile {
-            path: f.path.clone(),
-            changed: false,
-            backup: None,
-        });
-    }
-    let io = |action: &str, p: &Path, e: std::io::Error| {
-        Failure::error(format!("cannot {action} {}: {e}", p.display()))
+    let target = safe_write::Target {
+        path: f.path.clone(),
+        new_mode: f.mode,
+        force_mode: false,
+        dir_mode: f.dir_mode,
+        backups: Some(backups.to_path_buf()),
     };
-    let dir = f.path.parent().unwrap_or(Path::new("."));
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(f.dir_mode)
-        .create(dir)
-        .map_err(|e| io("create directory", dir, e))?;
-    let backup = match &f.old {
-        Some(old) => Some(backup_bytes(backups, &f.path, old)?),
-        None => None,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".clawctl-")
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(f.mode))
-        .tempfile_in(dir)
-        .map_err(|e| io("create a temporary file in", dir, e))?;
-    tmp.write_all(&f.bytes)
-        .map_err(|e| io("write", &f.path, e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| io("fsync", &f.path, e))?;
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(f.mode))
-        .map_err(|e| io("chmod", &f.path, e))?;
-    if fs::read(&f.path).ok() != f.old {
+    let locked = safe_write::lock_bytes(target)?;
+    // Compare-and-set against what the plan (and its diff) was computed from.
+    if locked.before_bytes != f.old {
         return Err(WriteError::Changed(f.path.clone()).into());
     }
-    tmp.persist(&f.path)
-        .map_err(|e| io("rename into place", &f.path, e.error))?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    let w = locked.commit_bytes(&f.bytes)?;
     Ok(WrittenFile {
-        path: f.path.clone(),
-        changed: true,
-        backup,
+        path: w.path,
+        changed: w.changed,
+        backup: w.backup,
     })
-}
-
-/// Copy `bytes` (the old content of `source`) into the backups directory, named and
-/// pruned like `safe_write`'s backups so `backups/` stays one ring per file.
-fn backup_bytes(dir: &Path, source: &Path, bytes: &[u8]) -> Result<PathBuf, Failure> {
-    let fail = |action: &str, p: &Path, e: std::io::Error| {
-        Failure::error(format!("cannot {action} {}: {e}", p.display()))
-    };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| fail("create directory", dir, e))?;
-    let name = source
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
-        .to_string()
-        .replace([':', '-'], "");
-    let mut path = dir.join(format!("{stamp}-{name}"));
-    let mut n = 1;
-    while path.exists() {
-        n += 1;
-        path = dir.join(format!("{stamp}.{n}-{name}"));
-    }
-    let mut file = fs::OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| fail("create backup", &path, e))?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| fail("write backup", &path, e))?;
-    let suffix = format!("-{name}");
-    let mine: Vec<PathBuf> = safe_write::list_backups(dir)
-        .into_iter()
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with(&suffix))
-        })
-        .collect();
-    if mine.len() > safe_write::BACKUPS_KEPT {
-        for old in &mine[..mine.len() - safe_write::BACKUPS_KEPT] {
-            let _ = fs::remove_file(old);
-        }
-    }
-    Ok(path)
 }
 
 /// Back up a definition file, then remove it. Ok(None) when it was not there.
@@ -747,7 +668,7 @@ pub fn remove_with_backup(path: &Path, backups: &Path) -> Result<Option<PathBuf>
             )));
         }
     };
-    let backup = backup_bytes(backups, path, &bytes)?;
+    let backup = safe_write::write_backup(backups, path, &bytes).map_err(Failure::from)?;
     fs::remove_file(path).map_err(|e| {
         Failure::error(format!(
             "cannot remove {}: {e} (a backup is in {})",
@@ -795,17 +716,7 @@ impl ManagerCommand {
     }
 }
 
-/// Quote a word for a POSIX shell when it needs it (commands printed for the user).
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
+pub use crate::shell::quote as shell_quote;
 
 /// launchd's domain of the user's GUI session, `gui/UID`.
 pub fn launchd_domain() -> String {
