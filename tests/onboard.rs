@@ -168,8 +168,15 @@ fn ctx_for(sb: &Sandbox, extra: &[(&str, &str)]) -> Ctx {
 fn interactive_flow_with_a_scripted_prompter() {
     let sb = Sandbox::new();
     let ctx = ctx_for(&sb, &[]);
-    // Provider, platform (China), key, default model, probe?
-    let mut p = Scripted::new(&["Moonshot", "China", MOONSHOT_KEY, "moonshot/kimi-k2.5", "n"]);
+    // Provider, platform (China), key, default model, probe?, update the service?
+    let mut p = Scripted::new(&[
+        "Moonshot",
+        "China",
+        MOONSHOT_KEY,
+        "moonshot/kimi-k2.5",
+        "n",
+        "n",
+    ]);
     let code = run_with(
         &ctx,
         OnboardArgs::default(),
@@ -245,6 +252,8 @@ mod pty {
         s.expect("Default model").unwrap();
         s.send("\r").unwrap();
         s.expect("Probe the key now?").unwrap();
+        s.send("n\r").unwrap();
+        s.expect("Update the gateway service now?").unwrap();
         s.send("n\r").unwrap();
         s.expect("default model: kimi-coding/k2p5").unwrap();
         s.expect(expectrl::Eof).unwrap();

@@ -249,7 +249,7 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     Ok(if ok { 0 } else { 1 })
 }
 
-fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
+pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
     let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
     // What the *next* start will read: the definition's environment when there is a
     // manager; the running process's own (SIGHUP reload) when started by hand.

@@ -62,6 +62,8 @@ pub struct Plan {
     pub base_url: Option<String>,
     pub default_model: Option<String>,
     pub probe: bool,
+    /// Install or restart the gateway service afterwards.
+    pub update_service: bool,
 }
 
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> Outcome {
@@ -230,6 +232,7 @@ fn non_interactive_plan(
         base_url,
         default_model,
         probe: !args.no_probe,
+        update_service: false,
     })
 }
 
@@ -328,6 +331,10 @@ fn interactive_plan(
     };
     p.explain("A probe sends one cheap authenticated request (list models) to check the key.");
     let probe = p.confirm("Probe the key now?", true).map_err(e)?;
+    p.explain("The gateway service reads these same files once it is (re)started: install it if it is not, restart it if it is.");
+    let update_service = p
+        .confirm("Update the gateway service now?", false)
+        .map_err(e)?;
     let (key, key_source) = match key {
         Some((k, s)) => (Some(k), s),
         None => (None, String::new()),
@@ -341,7 +348,29 @@ fn interactive_plan(
         base_url,
         default_model,
         probe,
+        update_service,
     })
+}
+
+/// Restart the installed service, or install it; a failure is reported, not fatal:
+/// the key is stored either way.
+fn update_service(ctx: &Ctx) {
+    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let result = if view.definition().is_some() {
+        super::gateway::restart(ctx, super::gateway::RestartArgs { wait: 10 })
+    } else {
+        super::service_cmd::install(
+            ctx,
+            super::service_cmd::InstallArgs {
+                platform: super::service_cmd::PlatformArgs { platform: None },
+                force: false,
+                no_start: false,
+            },
+        )
+    };
+    if let Err(f) = result {
+        eprintln!("warning: the service was not updated: {}", f.message);
+    }
 }
 
 fn kp(s: &str) -> KeyPath {
@@ -433,6 +462,9 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     } else {
         None
     };
+    if plan.update_service {
+        update_service(ctx);
+    }
     let service = super::service_check::key_visibility(ctx, catalog, &id);
     let probe_failed = probe.as_ref().is_some_and(|p| !p.ok);
 

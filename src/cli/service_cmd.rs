@@ -216,7 +216,7 @@ fn check_service_config(
     }
 }
 
-fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
+pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
     let spec = spec(ctx)?;
     let kind = kind_of(ctx, &a.platform);
     let plan = install::plan(&spec, kind)?;
