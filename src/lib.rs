@@ -22,6 +22,7 @@ pub mod failure;
 pub mod gateway;
 pub mod keypath;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod origin;
 pub mod paths;
