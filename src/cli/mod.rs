@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::env::Environment;
 use crate::load::LoadOptions;
 
+mod backups;
 mod completions;
 mod config_get;
 mod config_list;
@@ -15,6 +16,7 @@ mod config_unset;
 mod config_validate;
 mod doctor;
 mod gateway;
+mod migrate;
 mod models_status;
 mod onboard;
 pub mod output;
@@ -72,6 +74,11 @@ pub enum Command {
     /// The gateway daemon.
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+    /// Bring the config to the newest layout (and out of an old location), with a preview.
+    Migrate(migrate::MigrateArgs),
+    /// The copies clawctl saves before every write: list them, restore one.
+    #[command(subcommand)]
+    Backups(backups::BackupsCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -143,6 +150,8 @@ pub fn main() -> i32 {
         Command::Status(a) => status::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Gateway(g) => gateway::run(&ctx, g),
+        Command::Migrate(a) => migrate::run(&ctx, a),
+        Command::Backups(b) => backups::run(&ctx, b),
         Command::Completions(a) => completions::run(a),
     };
     output::finish(result)

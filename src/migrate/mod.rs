@@ -7,6 +7,7 @@
 //! exists for use keys the current schema rejects (`gateway.token`, `baseUrl`).
 //! Only the result is validated (by the caller, through `writer::edit_config`).
 
+pub mod command;
 pub mod legacy;
 pub mod ops;
 pub mod pattern;

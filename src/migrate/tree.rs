@@ -262,7 +262,30 @@ pub fn move_entry(
         renamed(&key, &to_key),
         item,
         Some((&from_parent, index)),
-    )
+    )?;
+    hide_if_only_sections(root, &from_parent);
+    Ok(())
+}
+
+/// A `[section]` left with nothing but subsections and no comment of its own loses
+/// its header line (it becomes implicit, as if never written), so a move does not
+/// leave an empty `[gateway]` behind. Nothing in it is removed.
+fn hide_if_only_sections(root: &mut Item, path: &KeyPath) {
+    if path.is_empty() {
+        return;
+    }
+    let Some(Item::Table(t)) = get_mut(root, path) else {
+        return;
+    };
+    let only_sections = t
+        .iter()
+        .all(|(_, i)| i.as_table().is_some_and(|c| !c.is_dotted()));
+    let commented = [t.decor().prefix(), t.decor().suffix()]
+        .iter()
+        .any(|r| r.and_then(|r| r.as_str()).is_some_and(|s| s.contains('#')));
+    if only_sections && !commented && !t.is_dotted() {
+        t.set_implicit(true);
+    }
 }
 
 fn check_parents(root: &Item, path: &KeyPath) -> Result<(), TreeError> {
@@ -294,7 +317,9 @@ pub fn insert_new(root: &mut Item, path: &KeyPath, item: Item) -> Result<(), Tre
 pub fn remove(root: &mut Item, path: &KeyPath) -> Option<Item> {
     let (parent, name) = split(path).ok()?;
     let table = table_mut(root, &parent)?;
-    take(table, &name).map(|(_, item, _)| item)
+    let removed = take(table, &name).map(|(_, item, _)| item);
+    hide_if_only_sections(root, &parent);
+    removed
 }
 
 /// Replace a value, keeping its surrounding spaces and trailing comment.
@@ -399,6 +424,21 @@ mod tests {
         assert_eq!(
             doc.to_string(),
             "[gateway]\nport = 1\n\n[gateway.auth]\nmode = \"token\"\ntoken = \"t\"\n"
+        );
+        // A section left with only subsections loses its empty header.
+        let mut doc: DocumentMut = "[gateway]\ntoken = \"t\"\n\n[gateway.auth]\nmode = \"token\"\n"
+            .parse()
+            .unwrap();
+        move_entry(
+            doc.as_item_mut(),
+            &kp("gateway.token"),
+            &kp("gateway.auth.token"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            doc.to_string(),
+            "\n[gateway.auth]\nmode = \"token\"\ntoken = \"t\"\n"
         );
     }
 
