@@ -2,7 +2,7 @@
 //! one step through `writer::edit_config` (lock, re-check, validate, back up,
 //! atomic write, credentials in the same step).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use secrecy::ExposeSecret;
 use toml_edit::DocumentMut;
@@ -58,7 +58,7 @@ fn context(store: &Store) -> OpContext {
 }
 
 /// `error: PATH:LINE:COL: message` for an engine error, located in the file as read.
-fn locate_error(e: &MigrateError, env: &Environment, path: &PathBuf, text: &str) -> Failure {
+fn locate_error(e: &MigrateError, env: &Environment, path: &Path, text: &str) -> Failure {
     let place = e
         .key
         .as_ref()
