@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: MigrateArgs) -> Outcome {
         Plan::Refused(msg) if !paths.config.exists() => {
             return Err(Failure::error(format!("{msg}; nothing was written")));
         }
-        Plan::Refused(msg) => notes.push(msg),
+        Plan::Refused(msg) | Plan::OtherHome(msg) => notes.push(msg),
         Plan::Move(m) => moved = Some(m),
     }
 

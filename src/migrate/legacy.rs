@@ -43,6 +43,9 @@ pub enum Plan {
     Move(LegacyMove),
     /// An old config exists but is not moved; the message says why and what to do.
     Refused(String),
+    /// An old config exists, but this run is for a profile: old locations only ever
+    /// move into the default home. Worth a note, not a failure.
+    OtherHome(String),
 }
 
 /// `NAME.moved`, or `NAME.moved.N` when that exists already.
@@ -94,7 +97,7 @@ pub fn plan(paths: &Paths, show: &dyn Fn(&Path) -> String) -> Plan {
         ));
     }
     if paths.profile.is_some() {
-        return Plan::Refused(format!(
+        return Plan::OtherHome(format!(
             "an old config exists at {}; old locations are moved into the default home only: run `clawctl migrate` without --profile",
             list()
         ));

@@ -213,7 +213,8 @@ impl Report {
 
 /// Whether the string at `path` must not be shown. Besides the schema's secret keys,
 /// keys this clawctl no longer knows (`gateway.token`, `apiKey`) are judged by their
-/// name and by the value's shape.
+/// name and by the value's shape. Cheap tests run first: this is called for every
+/// string of a file when a diff is scrubbed, and schema lookups walk the schema.
 pub fn is_sensitive(path: &KeyPath, value: &str) -> bool {
     use crate::secret::{self, SecretValue};
     if matches!(
@@ -222,10 +223,46 @@ pub fn is_sensitive(path: &KeyPath, value: &str) -> bool {
     ) {
         return false;
     }
-    crate::schema::is_secret(path)
-        || secret::is_secret_leaf(path, value)
-        || path.last_key().is_some_and(secret::is_sensitive_name)
-        || (!crate::schema::is_known(path) && secret::looks_secret(value))
+    let last = path.last_key().unwrap_or_default();
+    if secret::is_sensitive_name(last) {
+        return true;
+    }
+    if schema_secret_names().contains(last) && crate::schema::is_secret(path) {
+        return true;
+    }
+    let mut keys = path.keys();
+    let free_map = matches!((keys.next(), keys.next()), (Some("env"), Some("vars")))
+        || path.keys().any(|k| k == "headers");
+    if free_map && secret::is_secret_leaf(path, value) {
+        return true;
+    }
+    secret::looks_secret(value) && !crate::schema::is_known(path)
+}
+
+/// Names of the schema's `x-secret` properties: a key with another name is not one.
+fn schema_secret_names() -> &'static std::collections::BTreeSet<String> {
+    static NAMES: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        fn walk(v: &Json, out: &mut std::collections::BTreeSet<String>) {
+            match v {
+                Json::Object(m) => {
+                    if let Some(Json::Object(props)) = m.get("properties") {
+                        for (k, p) in props {
+                            if p.get("x-secret") == Some(&Json::Bool(true)) {
+                                out.insert(k.clone());
+                            }
+                        }
+                    }
+                    m.values().for_each(|c| walk(c, out));
+                }
+                Json::Array(a) => a.iter().for_each(|c| walk(c, out)),
+                _ => {}
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        walk(crate::schema::schema(), &mut out);
+        out
+    })
 }
 
 /// A value for a report sentence: strings quoted, secrets described.
@@ -568,6 +605,30 @@ mod tests {
             out,
             "# top\ngateway.port = 1\n\n[meta]\nversion = 1\n\n[agents.defaults]\nmodel.primary = \"a/b\"\n"
         );
+    }
+
+    #[test]
+    fn secrets_are_recognised_without_walking_the_schema_for_every_key() {
+        let names = schema_secret_names();
+        assert!(
+            names.contains("api_key") && names.contains("token"),
+            "{names:?}"
+        );
+        let kp = |s: &str| KeyPath::parse(s).unwrap();
+        assert!(is_sensitive(&kp("models.providers.x.api_key"), "abc"));
+        assert!(is_sensitive(&kp("models.providers.x.apiKey"), "abc"));
+        assert!(is_sensitive(&kp("gateway.token"), "abc"));
+        assert!(is_sensitive(&kp("env.vars.SOME_TOKEN"), "abc"));
+        assert!(is_sensitive(&kp("x.unknown"), "sk-abcdefghijklmnop0123"));
+        assert!(!is_sensitive(&kp("gateway.auth.token"), "${T}"));
+        assert!(!is_sensitive(
+            &kp("models.providers.x.api_key"),
+            "cred:x:default"
+        ));
+        assert!(!is_sensitive(
+            &kp("agents.defaults.model.primary"),
+            "moonshot/kimi-k2.5-preview-0905"
+        ));
     }
 
     #[test]
