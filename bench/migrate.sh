@@ -41,7 +41,7 @@ v0="$work/v0.toml"
     if (( i * 250 >= kb * 1024 )); then break; fi
   done
 } > "$v0"
-echo "config: $(wc -c < "$v0") bytes, $(grep -c '^\[models.providers' "$v0") provider sections"
+echo "config: $(wc -c < "$v0") bytes, $(grep -cE "^\[models\.providers\.[a-z0-9-]+\]$" "$v0") providers"
 
 run() { env -i HOME="$home" PATH=/usr/bin:/bin "$CLAWCTL_BIN" "$@"; }
 reset="cp $v0 $cfg_dir/config.toml && rm -rf $cfg_dir/credentials.toml $cfg_dir/backups"

@@ -525,20 +525,22 @@ fn sanitize_profile(id: &str) -> String {
 fn allocate(cx: &mut OpContext, wanted: &str, secret_value: &str) -> (String, bool) {
     let hash = sha256_hex(secret_value.as_bytes());
     let provider = wanted.split(':').next().unwrap_or(wanted);
-    let candidates = std::iter::once(wanted.to_string())
-        .chain(std::iter::once(format!("{provider}:from-config")))
-        .chain((2..).map(|n| format!("{provider}:from-config-{n}")));
-    for id in candidates {
+    let mut n = 0;
+    loop {
+        let id = match n {
+            0 => wanted.to_string(),
+            1 => format!("{provider}:from-config"),
+            _ => format!("{provider}:from-config-{n}"),
+        };
         match cx.stored.get(&id) {
             None => {
                 cx.stored.insert(id.clone(), hash);
                 return (id, false);
             }
             Some(h) if *h == hash => return (id, true),
-            Some(_) => {}
+            Some(_) => n += 1,
         }
     }
-    unreachable!("the candidate ids are endless")
 }
 
 fn move_secret(
