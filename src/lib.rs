@@ -24,6 +24,7 @@ pub mod gateway;
 pub mod import_openclaw;
 pub mod keypath;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod origin;
 pub mod paths;

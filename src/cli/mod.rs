@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::env::Environment;
 use crate::load::LoadOptions;
 
+mod backups;
 mod completions;
 mod config_get;
 mod config_list;
@@ -15,6 +16,7 @@ mod config_unset;
 mod config_validate;
 mod doctor;
 pub(crate) mod gateway;
+mod migrate;
 mod models_status;
 pub mod onboard;
 pub mod output;
@@ -81,6 +83,11 @@ pub enum Command {
     Import(transfer::ImportArgs),
     /// Export config (and, with --include-secrets, credentials) for another machine.
     Export(transfer::ExportArgs),
+    /// Bring the config to the newest layout (and out of an old location), with a preview.
+    Migrate(migrate::MigrateArgs),
+    /// The copies clawctl saves before every write: list them, restore one.
+    #[command(subcommand)]
+    Backups(backups::BackupsCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -155,6 +162,8 @@ pub fn main() -> i32 {
         Command::Service(s) => service_cmd::run(&ctx, s),
         Command::Import(a) => transfer::import(&ctx, a),
         Command::Export(a) => transfer::export(&ctx, a),
+        Command::Migrate(a) => migrate::run(&ctx, a),
+        Command::Backups(b) => backups::run(&ctx, b),
         Command::Completions(a) => completions::run(a),
     };
     output::finish(result)
