@@ -101,12 +101,29 @@ pub struct Loaded {
     pub config_sha256: Option<String>,
     /// The file's own tree (no defaults), when it parsed.
     pub file_value: Option<Value>,
-    pub file_spans: SpanMap,
+    /// Where each key is in the file; built on first use (only diagnostics need it).
+    pub file_spans: std::sync::OnceLock<SpanMap>,
     /// Every variable of the home `.env` (provider keys are credential sources).
     pub dotenv: BTreeMap<String, DotEnvVar>,
 }
 
 impl Loaded {
+    /// Where each key sits in config.toml.
+    pub fn spans(&self) -> &SpanMap {
+        self.file_spans.get_or_init(|| {
+            // Masking keeps every byte offset, so spans of the masked text are exact.
+            let text = self
+                .sources
+                .get(&self.paths.config)
+                .map(String::as_str)
+                .unwrap_or("");
+            match toml_edit::ImDocument::parse(text) {
+                Ok(doc) => SpanMap::from_document(&doc),
+                Err(_) => SpanMap::default(),
+            }
+        })
+    }
+
     pub fn is_valid(&self) -> bool {
         !self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -283,7 +300,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     let mut config_exists = false;
     let mut config_sha256 = None;
     let mut file_value = None;
-    let mut file_spans = SpanMap::default();
+    let mut file_doc: Option<toml_edit::ImDocument<String>> = None;
     let read = match &opts.config_text {
         Some(t) => Ok(Some(t.clone())),
         None => read_text_file(&paths.config, "config file"),
@@ -299,9 +316,8 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
                 bytes: text.len(),
             });
             config_sha256 = Some(sha);
-            match toml_edit::ImDocument::parse(text.as_str()) {
+            match toml_edit::ImDocument::parse(text.clone()) {
                 Ok(doc) => {
-                    file_spans = SpanMap::from_document(&doc);
                     let tree = tomlconv::item_to_json(doc.as_item());
                     if let Value::Object(m) = &tree {
                         providers.push(LayerProvider {
@@ -310,6 +326,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
                         });
                     }
                     file_value = Some(tree);
+                    file_doc = Some(doc);
                 }
                 Err(e) => {
                     let span = e.span().unwrap_or(0..0);
@@ -441,15 +458,19 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     for p in providers {
         figment = figment.merge(p);
     }
-    let data = figment.data().unwrap_or_default();
-    let merged = data.get(&Profile::Default).cloned().unwrap_or_default();
+    let mut data = figment.data().unwrap_or_default();
+    let merged = data.remove(&Profile::Default).unwrap_or_default();
 
     let mut origins = BTreeMap::new();
     let file_text = sources.get(&paths.config).cloned().unwrap_or_default();
     let lines = tomlconv::LineIndex::new(&file_text);
     collect_origins(&figment, &merged, &KeyPath::root(), &mut |path, name| {
         let origin = if name == "file" {
-            let offset = file_spans.locate(path).map(|r| r.start).unwrap_or(0);
+            let offset = file_doc
+                .as_ref()
+                .and_then(|d| tomlconv::span_in(d.as_item(), path))
+                .map(|r| r.start)
+                .unwrap_or(0);
             let pos = lines.pos(offset);
             Origin::File {
                 path: paths.config.clone(),
@@ -481,10 +502,12 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         config_exists,
         config_sha256,
         file_value,
-        file_spans,
+        file_spans: Default::default(),
         dotenv,
     };
-    let extracted = figment.extract::<Config>();
+    // Deserialize the tree figment already merged (`Figment::extract` would merge
+    // every provider again).
+    let extracted = <Config as serde::Deserialize>::deserialize(&loaded.value);
     if !opts.fast || extracted.is_err() {
         crate::validate::check_schema(&mut loaded);
     } else {
@@ -497,13 +520,9 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     {
         match extracted {
             Ok(c) => loaded.config = c,
-            Err(e) => {
-                for err in e {
-                    loaded
-                        .diagnostics
-                        .push(Diagnostic::error("type", format!("{err}")));
-                }
-            }
+            Err(e) => loaded
+                .diagnostics
+                .push(Diagnostic::error("type", format!("{e}"))),
         }
     }
     crate::validate::check_cross_fields(&mut loaded);
@@ -518,14 +537,14 @@ fn collect_origins(
 ) {
     for (k, v) in dict {
         let path = base.child(k.as_str());
-        let name = figment
+        let name: &str = figment
             .get_metadata(v.tag())
-            .map(|m| m.name.to_string())
-            .unwrap_or_default();
+            .map(|m| &*m.name)
+            .unwrap_or("");
         match v {
             FValue::Dict(_, d) if !d.is_empty() => collect_origins(figment, d, &path, record),
             FValue::Dict(_, _) if name == "default" => {}
-            _ => record(&path, &name),
+            _ => record(&path, name),
         }
     }
 }

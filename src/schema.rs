@@ -199,12 +199,22 @@ pub fn enum_values_at(path: &KeyPath) -> Vec<String> {
 
 /// Whether the key holds a secret (`x-secret` in the schema).
 pub fn is_secret(path: &KeyPath) -> bool {
-    // Every `x-secret` field is named `api_key` or `token` (a unit test keeps this
-    // true); checking the name first keeps the schema walk off the hot path.
-    if !matches!(path.last_key(), Some("api_key" | "token")) {
-        return false;
-    }
-    // Secrets are leaves; check the raw (un-flattened) property node too.
+    // The schema marks exactly these two places `x-secret` (a unit test compares
+    // this with the schema); matching the shape keeps the schema walk off the hot
+    // path, where every string of a 50 KB config is asked.
+    let keys: Vec<&str> = match path.last_key() {
+        Some("api_key" | "token") => path.keys().collect(),
+        _ => return false,
+    };
+    matches!(
+        keys.as_slice(),
+        ["models", "providers", _, "api_key"] | ["gateway", "auth", "token"]
+    )
+}
+
+/// The schema's own answer, for the test that keeps `is_secret` honest.
+#[cfg(test)]
+fn is_secret_by_schema(path: &KeyPath) -> bool {
     nodes_at(path)
         .iter()
         .any(|n| n.get("x-secret").and_then(Value::as_bool) == Some(true))
@@ -441,6 +451,23 @@ mod tests {
             }
         }
         walk(schema(), None);
+    }
+
+    #[test]
+    fn the_secret_shortcut_agrees_with_the_schema() {
+        for k in [
+            "models.providers.moonshot.api_key",
+            "models.providers.\"my.proxy\".api_key",
+            "gateway.auth.token",
+            "gateway.auth.mode",
+            "models.providers.x.base_url",
+            "models.providers.x.headers.api_key",
+            "env.vars.token",
+            "auth.profiles.x.provider",
+        ] {
+            let p = kp(k);
+            assert_eq!(is_secret(&p), is_secret_by_schema(&p), "{k}");
+        }
     }
 
     #[test]

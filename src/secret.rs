@@ -184,10 +184,9 @@ pub fn is_secret_leaf(path: &crate::keypath::KeyPath, value: &str) -> bool {
     if crate::schema::is_secret(path) {
         return true;
     }
-    let in_free_map = {
-        let s = path.to_string();
-        s.starts_with("env.vars.") || s.contains(".headers.")
-    };
+    let keys: Vec<&str> = path.keys().collect();
+    let in_free_map = matches!(keys.as_slice(), ["env", "vars", _])
+        || keys.iter().rev().nth(1) == Some(&"headers");
     in_free_map
         && (path.last_key().is_some_and(is_sensitive_name) || looks_secret(value))
         && !matches!(

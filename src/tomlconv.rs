@@ -179,6 +179,31 @@ pub fn offset_to_pos(text: &str, offset: usize) -> Pos {
     }
 }
 
+/// The span of the value at `path` (or of its key, for tables) in a parsed
+/// document, found by walking down from `root`: O(depth), no map to build.
+pub fn span_in(root: &toml_edit::Item, path: &KeyPath) -> Option<std::ops::Range<usize>> {
+    let mut item = root;
+    let mut key_span = None;
+    for seg in &path.0 {
+        match seg {
+            crate::keypath::Segment::Key(k) => {
+                let (key, child) = item.as_table_like()?.get_key_value(k)?;
+                key_span = key.span();
+                item = child;
+            }
+            crate::keypath::Segment::Index(i) => {
+                let v = item.as_array()?.get(*i)?;
+                return v.span();
+            }
+        }
+    }
+    let value_span = match item {
+        toml_edit::Item::Value(v) => v.span(),
+        _ => None,
+    };
+    value_span.or(key_span).or_else(|| item.span())
+}
+
 /// Where each key sits in a parsed file: the key's span and its value's span.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {

@@ -19,11 +19,11 @@ fn locate(loaded: &Loaded, mut d: Diagnostic, path: &KeyPath, key_itself: bool) 
     if let Some(Origin::File { .. }) = &origin {
         let span = if key_itself {
             loaded
-                .file_spans
+                .spans()
                 .key_span(path)
-                .or_else(|| loaded.file_spans.locate(path))
+                .or_else(|| loaded.spans().locate(path))
         } else {
-            loaded.file_spans.locate(path)
+            loaded.spans().locate(path)
         };
         if let Some(span) = span {
             d = d.with_span(loaded.paths.config.clone(), span);
@@ -72,9 +72,11 @@ pub fn check_schema(loaded: &mut Loaded) {
 }
 
 fn explain(loaded: &Loaded, root: &Value, e: ValidationError<'static>, out: &mut Vec<Diagnostic>) {
-    let path = KeyPath::from_json_pointer(e.instance_path.as_str(), root);
-    let instance = e.instance.clone().into_owned();
-    match e.kind {
+    let path = KeyPath::from_json_pointer(e.instance_path().as_str(), root);
+    let instance = e.instance().clone().into_owned();
+    let instance_pointer = e.instance_path().as_str().to_string();
+    let fallback_message = e.kind_message();
+    match e.into_parts().kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             for u in unexpected {
                 let key = path.child(u.as_str());
@@ -103,8 +105,8 @@ fn explain(loaded: &Loaded, root: &Value, e: ValidationError<'static>, out: &mut
                 .into_iter()
                 .filter(|branch| {
                     !branch.iter().any(|be| {
-                        matches!(be.kind, ValidationErrorKind::Type { .. })
-                            && be.instance_path.as_str() == e.instance_path.as_str()
+                        matches!(be.kind(), ValidationErrorKind::Type { .. })
+                            && be.instance_path().as_str() == instance_pointer
                     })
                 })
                 .collect();
@@ -171,10 +173,7 @@ fn explain(loaded: &Loaded, root: &Value, e: ValidationError<'static>, out: &mut
             out.push(locate(loaded, d, &path, false));
         }
         _ => {
-            let d = Diagnostic::error(
-                "schema",
-                format!("`{path}` is invalid: {}", e.kind_message()),
-            );
+            let d = Diagnostic::error("schema", format!("`{path}` is invalid: {fallback_message}"));
             out.push(locate(loaded, d, &path, false));
         }
     }

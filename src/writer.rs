@@ -84,7 +84,7 @@ pub fn edit_config<T>(
     let config_lock = safe_write::lock(Target::config(&paths.config, &paths.backups))?;
     let before_text = config_lock.before.clone();
     let base = before_text.clone().unwrap_or_else(new_config_text);
-    let before_loaded = load(env, &opts.for_file_text(&base)).map_err(Failure::from)?;
+    let before_loaded = load(env, &opts.for_file_text(&base).fast()).map_err(Failure::from)?;
     if before_loaded.errors().any(|d| d.code == "syntax") {
         return Err(Failure::error(format!(
             "{}\nclawctl edits config.toml in place and will not rewrite a file it cannot parse; fix the syntax error first",

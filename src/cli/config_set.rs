@@ -242,7 +242,7 @@ pub fn finish(
 
 /// Valid but suspicious: the default model's provider has no key in this view.
 pub fn view_warnings(ctx: &Ctx) -> Vec<String> {
-    let Ok(loaded) = crate::load::load(&ctx.env, &ctx.opts) else {
+    let Ok(loaded) = crate::load::load(&ctx.env, &ctx.opts.fast()) else {
         return Vec::new();
     };
     let catalog = crate::catalog::Catalog::load(&ctx.env)
