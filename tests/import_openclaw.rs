@@ -42,7 +42,7 @@ fn config_of(r: &OpenClawImport) -> Config {
     let json = clawctl::tomlconv::item_to_json(r.document.as_item());
     let errors: Vec<String> = clawctl::schema::validator()
         .iter_errors(&json)
-        .map(|e| format!("{} at {}", e.masked(), e.instance_path))
+        .map(|e| format!("{} at {}", e.masked(), e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "schema errors: {errors:?}\n{}", text(r));
     toml_edit::de::from_document::<Config>(r.document.clone())
