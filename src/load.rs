@@ -89,10 +89,12 @@ pub struct Loaded {
     pub config: Config,
     /// The effective config as a tree, defaults included.
     pub value: Value,
-    /// Origin of every leaf (arrays count as leaves) and of every non-default table.
-    pub origins: BTreeMap<KeyPath, Origin>,
-    /// Text of the files read, for diagnostics.
-    pub sources: BTreeMap<PathBuf, String>,
+    /// What origins are computed from, on first use.
+    origin_inputs: OriginInputs,
+    origins_cell: std::sync::OnceLock<BTreeMap<KeyPath, Origin>>,
+    /// Text of the files read, as read (never shown: see `sources()`).
+    raw_sources: BTreeMap<PathBuf, String>,
+    masked_sources: std::sync::OnceLock<BTreeMap<PathBuf, String>>,
     pub files: Vec<FileRead>,
     pub diagnostics: Vec<Diagnostic>,
     /// Whether config.toml exists.
@@ -107,13 +109,71 @@ pub struct Loaded {
     pub dotenv: BTreeMap<String, DotEnvVar>,
 }
 
+/// The merged layers and the file, kept so that origins are worked out only when a
+/// command asks for them (most writes and reads need one or none).
+#[derive(Debug, Clone)]
+struct OriginInputs {
+    figment: Figment,
+    merged: Dict,
+    named: BTreeMap<String, Origin>,
+    file_doc: Option<toml_edit::ImDocument<String>>,
+}
+
 impl Loaded {
+    /// Origin of every leaf (arrays count as leaves) and of every non-default table.
+    pub fn origins(&self) -> &BTreeMap<KeyPath, Origin> {
+        self.origins_cell.get_or_init(|| {
+            let inp = &self.origin_inputs;
+            let text = inp.file_doc.as_ref().map(|d| d.raw()).unwrap_or("");
+            let lines = tomlconv::LineIndex::new(text);
+            let mut origins = BTreeMap::new();
+            collect_origins(
+                &inp.figment,
+                &inp.merged,
+                &KeyPath::root(),
+                &mut |path, name| {
+                    let origin = if name == "file" {
+                        let offset = inp
+                            .file_doc
+                            .as_ref()
+                            .and_then(|d| tomlconv::span_in(d.as_item(), path))
+                            .map(|r| r.start)
+                            .unwrap_or(0);
+                        let pos = lines.pos(offset);
+                        Origin::File {
+                            path: self.paths.config.clone(),
+                            line: pos.line,
+                            col: pos.col,
+                        }
+                    } else {
+                        inp.named.get(name).cloned().unwrap_or(Origin::Default)
+                    };
+                    origins.insert(path.clone(), origin);
+                },
+            );
+            origins
+        })
+    }
+
+    /// The text of the files read, every secret masked (same length, so spans and
+    /// columns stay right): what diagnostics may quote.
+    pub fn sources(&self) -> &BTreeMap<PathBuf, String> {
+        self.masked_sources.get_or_init(|| {
+            let mut secrets = Vec::new();
+            crate::writer::collect_secret_literals(&self.value, &KeyPath::root(), &mut secrets);
+            self.raw_sources
+                .iter()
+                .map(|(p, t)| (p.clone(), crate::secret::mask_in_source(t, &secrets)))
+                .collect()
+        })
+    }
+
     /// Where each key sits in config.toml.
     pub fn spans(&self) -> &SpanMap {
         self.file_spans.get_or_init(|| {
             // Masking keeps every byte offset, so spans of the masked text are exact.
             let text = self
-                .sources
+                .sources()
                 .get(&self.paths.config)
                 .map(String::as_str)
                 .unwrap_or("");
@@ -138,32 +198,74 @@ impl Loaded {
     }
 
     /// Origin of `path`: its own, or the one of the nearest ancestor or first descendant.
-    pub fn origin_of(&self, path: &KeyPath) -> Option<&Origin> {
-        if let Some(o) = self.origins.get(path) {
-            return Some(o);
-        }
-        if let Some((_, o)) = self
-            .origins
-            .range(path.clone()..)
-            .find(|(k, _)| k.starts_with(path))
+    pub fn origin_of(&self, path: &KeyPath) -> Option<Origin> {
+        // One leaf's origin without building the whole map (`config get`).
+        if self.origins_cell.get().is_none()
+            && let Some(o) = self.leaf_origin(path)
         {
             return Some(o);
         }
+        let origins = self.origins();
+        if let Some(o) = origins.get(path) {
+            return Some(o.clone());
+        }
+        if let Some((_, o)) = origins
+            .range(path.clone()..)
+            .find(|(k, _)| k.starts_with(path))
+        {
+            return Some(o.clone());
+        }
         let mut p = path.parent();
         while let Some(cur) = p {
-            if let Some(o) = self.origins.get(&cur) {
-                return Some(o);
+            if let Some(o) = origins.get(&cur) {
+                return Some(o.clone());
             }
             p = cur.parent();
         }
         None
     }
 
+    /// The origin of `path` when it names a leaf (or an array) of the merged tree.
+    fn leaf_origin(&self, path: &KeyPath) -> Option<Origin> {
+        let inp = &self.origin_inputs;
+        let mut dict = &inp.merged;
+        let mut leaf = None;
+        for (i, seg) in path.0.iter().enumerate() {
+            let crate::keypath::Segment::Key(k) = seg else {
+                return None;
+            };
+            match dict.get(k.as_str())? {
+                FValue::Dict(_, d) if !d.is_empty() => dict = d,
+                v if i + 1 == path.0.len() => leaf = Some(v),
+                _ => return None,
+            }
+        }
+        let name: &str = inp
+            .figment
+            .get_metadata(leaf?.tag())
+            .map(|m| &*m.name)
+            .unwrap_or("");
+        Some(if name == "file" {
+            let doc = inp.file_doc.as_ref()?;
+            let offset = tomlconv::span_in(doc.as_item(), path)
+                .map(|r| r.start)
+                .unwrap_or(0);
+            let pos = tomlconv::offset_to_pos(doc.raw(), offset);
+            Origin::File {
+                path: self.paths.config.clone(),
+                line: pos.line,
+                col: pos.col,
+            }
+        } else {
+            inp.named.get(name).cloned().unwrap_or(Origin::Default)
+        })
+    }
+
     /// Render every diagnostic for a terminal.
     pub fn render_diagnostics(&self) -> String {
         self.diagnostics
             .iter()
-            .map(|d| d.render(&self.env, &self.sources))
+            .map(|d| d.render(&self.env, self.sources()))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -461,42 +563,21 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     let mut data = figment.data().unwrap_or_default();
     let merged = data.remove(&Profile::Default).unwrap_or_default();
 
-    let mut origins = BTreeMap::new();
-    let file_text = sources.get(&paths.config).cloned().unwrap_or_default();
-    let lines = tomlconv::LineIndex::new(&file_text);
-    collect_origins(&figment, &merged, &KeyPath::root(), &mut |path, name| {
-        let origin = if name == "file" {
-            let offset = file_doc
-                .as_ref()
-                .and_then(|d| tomlconv::span_in(d.as_item(), path))
-                .map(|r| r.start)
-                .unwrap_or(0);
-            let pos = lines.pos(offset);
-            Origin::File {
-                path: paths.config.clone(),
-                line: pos.line,
-                col: pos.col,
-            }
-        } else {
-            named_origins.get(name).cloned().unwrap_or(Origin::Default)
-        };
-        origins.insert(path.clone(), origin);
-    });
-    let value = tomlconv::figment_to_json(&FValue::from(merged));
-
-    // Diagnostics quote source lines: mask every secret in them first.
-    let mut secrets = Vec::new();
-    crate::writer::collect_secret_literals(&value, &KeyPath::root(), &mut secrets);
-    for text in sources.values_mut() {
-        *text = crate::secret::mask_in_source(text, &secrets);
-    }
+    let value = tomlconv::dict_to_json(&merged);
     let mut loaded = Loaded {
         env: env.clone(),
         paths,
         config: Config::default(),
         value,
-        origins,
-        sources,
+        origin_inputs: OriginInputs {
+            figment,
+            merged,
+            named: named_origins,
+            file_doc,
+        },
+        origins_cell: Default::default(),
+        raw_sources: sources,
+        masked_sources: Default::default(),
         files,
         diagnostics,
         config_exists,

@@ -102,6 +102,15 @@ pub fn json_obj_to_dict(m: &serde_json::Map<String, Value>) -> Dict {
         .collect()
 }
 
+/// A figment dict as a JSON object (no clone of the dict).
+pub fn dict_to_json(d: &Dict) -> Value {
+    Value::Object(
+        d.iter()
+            .map(|(k, v)| (k.clone(), figment_to_json(v)))
+            .collect(),
+    )
+}
+
 pub fn figment_to_json(v: &FValue) -> Value {
     match v {
         FValue::String(_, s) => Value::String(s.clone()),

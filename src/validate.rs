@@ -15,7 +15,7 @@ use crate::secret::{self, SecretValue};
 
 /// Attach the location of `path` in the file (when the value came from the file).
 fn locate(loaded: &Loaded, mut d: Diagnostic, path: &KeyPath, key_itself: bool) -> Diagnostic {
-    let origin = loaded.origin_of(path).cloned();
+    let origin = loaded.origin_of(path);
     if let Some(Origin::File { .. }) = &origin {
         let span = if key_itself {
             loaded

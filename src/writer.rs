@@ -146,7 +146,7 @@ pub fn edit_config<T>(
     if !new_errors.is_empty() {
         let text: Vec<String> = new_errors
             .iter()
-            .map(|d| d.render(&after.env, &after.sources))
+            .map(|d| d.render(&after.env, after.sources()))
             .collect();
         return Err(Failure::error(format!(
             "{}\nthe change would make the config invalid; nothing was written",

@@ -34,7 +34,7 @@ fn check(bytes: &[u8], extra: &[(String, String)]) {
             // Rendering every diagnostic must not panic either.
             let _ = l.render_diagnostics();
             for d in &l.diagnostics {
-                let _ = d.to_json(&l.sources);
+                let _ = d.to_json(l.sources());
             }
         }
     }

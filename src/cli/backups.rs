@@ -262,7 +262,7 @@ fn restore(ctx: &Ctx, paths: &Paths, args: RestoreArgs) -> Outcome {
         Of::Config => {
             let l = crate::load::load(&ctx.env, &ctx.opts.for_file_text(&text))
                 .map_err(Failure::from)?;
-            let errs: Vec<String> = l.errors().map(|d| d.render(&l.env, &l.sources)).collect();
+            let errs: Vec<String> = l.errors().map(|d| d.render(&l.env, l.sources())).collect();
             (!errs.is_empty()).then(|| errs.join("\n"))
         }
         _ => crate::credentials::Store::read(&entry.path).error,

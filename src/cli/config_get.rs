@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
     if !blocking.is_empty() {
         let text: Vec<String> = blocking
             .iter()
-            .map(|d| d.render(&loaded.env, &loaded.sources))
+            .map(|d| d.render(&loaded.env, loaded.sources()))
             .collect();
         return Err(Failure::error(text.join("\n")));
     }
@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
         }
         return Err(Failure::error(msg));
     };
-    let origin = loaded.origin_of(&key).cloned();
+    let origin = loaded.origin_of(&key);
     if args.json {
         print_json(&json!({
             "key": key.to_string(),

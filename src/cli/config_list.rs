@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Outcome {
         return Err(Failure::error(loaded.render_diagnostics()));
     }
     let mut rows = Vec::new();
-    for (key, origin) in &loaded.origins {
+    for (key, origin) in loaded.origins() {
         if *origin == Origin::Default && !args.include_defaults {
             continue;
         }

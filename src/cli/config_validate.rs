@@ -85,7 +85,7 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
                     "path": l.paths.config,
                     "exists": l.config_exists,
                     "valid": l.is_valid(),
-                    "diagnostics": l.diagnostics.iter().map(|d| d.to_json(&l.sources)).collect::<Vec<_>>(),
+                    "diagnostics": l.diagnostics.iter().map(|d| d.to_json(l.sources())).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -151,7 +151,7 @@ pub fn run(env: &Environment, opts: &LoadOptions, dry_run: bool) -> Result<Outco
         let after = load(env, &opts.for_file_text(&doc.to_string())).map_err(Failure::from)?;
         let errors: Vec<String> = after
             .errors()
-            .map(|d| d.render(&after.env, &after.sources))
+            .map(|d| d.render(&after.env, after.sources()))
             .collect();
         if !errors.is_empty() {
             let rendered = errors.join("\n");
