@@ -383,7 +383,7 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
 
 fn config_has_literal_secret(l: &Loaded) -> bool {
     let mut v = Vec::new();
-    if let Some(fv) = &l.file_value {
+    if let Some(fv) = l.file_value() {
         crate::writer::collect_secret_literals(fv, &crate::keypath::KeyPath::root(), &mut v);
     }
     !v.is_empty()
@@ -529,8 +529,7 @@ fn move_secret(env: &Environment, opts: &LoadOptions, key: &str) -> Result<Strin
     let path = crate::keypath::KeyPath::parse(key).map_err(|e| e.to_string())?;
     let loaded = crate::load::load(env, opts).map_err(|d| d.message)?;
     let Some(serde_json::Value::String(secret)) = loaded
-        .file_value
-        .as_ref()
+        .file_value()
         .and_then(|v| crate::load::get_path(v, &path))
         .cloned()
     else {

@@ -102,7 +102,7 @@ pub struct Loaded {
     /// sha256 of config.toml's bytes (hex), when it exists.
     pub config_sha256: Option<String>,
     /// The file's own tree (no defaults), when it parsed.
-    pub file_value: Option<Value>,
+    file_value: std::sync::OnceLock<Option<Value>>,
     /// Where each key is in the file; built on first use (only diagnostics need it).
     pub file_spans: std::sync::OnceLock<SpanMap>,
     /// Every variable of the home `.env` (provider keys are credential sources).
@@ -166,6 +166,18 @@ impl Loaded {
                 .map(|(p, t)| (p.clone(), crate::secret::mask_in_source(t, &secrets)))
                 .collect()
         })
+    }
+
+    /// The file's own tree (no defaults, no other layer), when it parsed.
+    pub fn file_value(&self) -> Option<&Value> {
+        self.file_value
+            .get_or_init(|| {
+                self.origin_inputs
+                    .file_doc
+                    .as_ref()
+                    .map(|d| tomlconv::item_to_json(d.as_item()))
+            })
+            .as_ref()
     }
 
     /// Where each key sits in config.toml.
@@ -401,7 +413,6 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     // Layer 2: config.toml.
     let mut config_exists = false;
     let mut config_sha256 = None;
-    let mut file_value = None;
     let mut file_doc: Option<toml_edit::ImDocument<String>> = None;
     let read = match &opts.config_text {
         Some(t) => Ok(Some(t.clone())),
@@ -420,14 +431,10 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
             config_sha256 = Some(sha);
             match toml_edit::ImDocument::parse(text.clone()) {
                 Ok(doc) => {
-                    let tree = tomlconv::item_to_json(doc.as_item());
-                    if let Value::Object(m) = &tree {
-                        providers.push(LayerProvider {
-                            name: "file".into(),
-                            dict: tomlconv::json_obj_to_dict(m),
-                        });
-                    }
-                    file_value = Some(tree);
+                    providers.push(LayerProvider {
+                        name: "file".into(),
+                        dict: tomlconv::item_to_dict(doc.as_item()),
+                    });
                     file_doc = Some(doc);
                 }
                 Err(e) => {
@@ -582,7 +589,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         diagnostics,
         config_exists,
         config_sha256,
-        file_value,
+        file_value: Default::default(),
         file_spans: Default::default(),
         dotenv,
     };

@@ -81,6 +81,58 @@ pub fn json_to_toml_value(v: &Value) -> Option<toml_edit::Value> {
     })
 }
 
+/// A parsed TOML item straight into figment's value type (no JSON in between: a
+/// 50 KB file is thousands of nodes, and each copy costs allocations).
+pub fn item_to_dict(item: &toml_edit::Item) -> Dict {
+    match item.as_table_like() {
+        Some(t) => t
+            .iter()
+            .map(|(k, v)| (k.to_string(), item_to_figment(v)))
+            .collect(),
+        None => Dict::new(),
+    }
+}
+
+fn item_to_figment(item: &toml_edit::Item) -> FValue {
+    match item {
+        toml_edit::Item::Value(v) => toml_value_to_figment(v),
+        toml_edit::Item::Table(_) => FValue::Dict(Tag::Default, item_to_dict(item)),
+        toml_edit::Item::ArrayOfTables(a) => FValue::Array(
+            Tag::Default,
+            a.iter()
+                .map(|t| {
+                    FValue::Dict(
+                        Tag::Default,
+                        t.iter()
+                            .map(|(k, v)| (k.to_string(), item_to_figment(v)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
+        toml_edit::Item::None => FValue::Empty(Tag::Default, Empty::None),
+    }
+}
+
+fn toml_value_to_figment(v: &toml_edit::Value) -> FValue {
+    match v {
+        toml_edit::Value::String(s) => FValue::String(Tag::Default, s.value().clone()),
+        toml_edit::Value::Integer(i) => FValue::Num(Tag::Default, Num::I64(*i.value())),
+        toml_edit::Value::Float(f) => FValue::Num(Tag::Default, Num::F64(*f.value())),
+        toml_edit::Value::Boolean(b) => FValue::Bool(Tag::Default, *b.value()),
+        toml_edit::Value::Datetime(d) => FValue::String(Tag::Default, d.value().to_string()),
+        toml_edit::Value::Array(a) => {
+            FValue::Array(Tag::Default, a.iter().map(toml_value_to_figment).collect())
+        }
+        toml_edit::Value::InlineTable(t) => FValue::Dict(
+            Tag::Default,
+            t.iter()
+                .map(|(k, v)| (k.to_string(), toml_value_to_figment(v)))
+                .collect(),
+        ),
+    }
+}
+
 pub fn json_to_figment(v: &Value) -> FValue {
     match v {
         Value::Null => FValue::Empty(Tag::Default, Empty::None),
@@ -186,6 +238,18 @@ pub fn offset_to_pos(text: &str, offset: usize) -> Pos {
         line,
         col: text[line_start..offset].chars().count() + 1,
     }
+}
+
+/// The item at `path` in a document (keys and array indexes).
+pub fn item_at<'a>(root: &'a toml_edit::Item, path: &KeyPath) -> Option<&'a toml_edit::Item> {
+    let mut item = root;
+    for seg in &path.0 {
+        item = match seg {
+            crate::keypath::Segment::Key(k) => item.as_table_like()?.get(k)?,
+            crate::keypath::Segment::Index(_) => return None,
+        };
+    }
+    Some(item)
 }
 
 /// The span of the value at `path` (or of its key, for tables) in a parsed

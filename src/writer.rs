@@ -27,12 +27,34 @@ pub struct Applied {
     pub config: PathBuf,
     pub changed: bool,
     pub written: bool,
-    /// Unified diff of config.toml, secrets replaced by their descriptions.
-    pub diff: String,
+    /// What the diff is made from, on demand (a write that shows no diff skips it).
+    diff_inputs: Option<DiffInputs>,
     pub backup: Option<PathBuf>,
     pub credentials_changed: bool,
     /// Errors that were already there before the edit (still there after it).
     pub preexisting_errors: usize,
+}
+
+#[derive(Debug)]
+struct DiffInputs {
+    old: String,
+    new: String,
+    name: String,
+    values: [serde_json::Value; 2],
+}
+
+impl Applied {
+    /// Unified diff of config.toml, secrets replaced by their descriptions.
+    pub fn diff(&self) -> String {
+        let Some(d) = &self.diff_inputs else {
+            return String::new();
+        };
+        let mut secrets: Vec<String> = Vec::new();
+        for v in &d.values {
+            collect_secret_literals(v, &crate::keypath::KeyPath::root(), &mut secrets);
+        }
+        scrub(&unified_diff(&d.old, &d.new, &d.name), &secrets)
+    }
 }
 
 /// The text of a config clawctl creates.
@@ -155,18 +177,12 @@ pub fn edit_config<T>(
     }
     applied.preexisting_errors = after.errors().count();
 
-    let mut secrets: Vec<String> = Vec::new();
-    for l in [&before_loaded, &after] {
-        collect_secret_literals(&l.value, &crate::keypath::KeyPath::root(), &mut secrets);
-    }
-    applied.diff = scrub(
-        &unified_diff(
-            before_text.as_deref().unwrap_or(""),
-            &new_text,
-            &env.display_path(&paths.config),
-        ),
-        &secrets,
-    );
+    applied.diff_inputs = Some(DiffInputs {
+        old: before_text.clone().unwrap_or_default(),
+        new: new_text.clone(),
+        name: env.display_path(&paths.config),
+        values: [before_loaded.value, after.value],
+    });
     if dry_run {
         return Ok((value, applied));
     }

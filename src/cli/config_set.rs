@@ -143,8 +143,14 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     }
 
     let (report, applied) = edit_config(&ctx.env, &ctx.opts, args.dry_run, creds, |doc| {
-        let before =
-            crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &key).cloned();
+        let before = match key.0.iter().any(|s| matches!(s, Segment::Index(_))) {
+            true => {
+                crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &key).cloned()
+            }
+            false => {
+                crate::tomlconv::item_at(doc.as_item(), &key).map(crate::tomlconv::item_to_json)
+            }
+        };
         if !args.append && before.as_ref() == Some(&stored_value) {
             return Ok(None);
         }
@@ -181,7 +187,11 @@ pub fn finish(
         Some(r) => (show(&r.old), show(&r.new), r.notes.clone()),
         None => (None, None, Vec::new()),
     };
-    if !unchanged && !dry_run {
+    // Only these keys can change whether the default model's provider has a key.
+    let affects_keys = ["agents", "models", "auth", "env"]
+        .iter()
+        .any(|k| key.keys().next() == Some(*k));
+    if !unchanged && !dry_run && affects_keys {
         warnings.extend(view_warnings(ctx));
     }
     if json_out {
@@ -197,7 +207,7 @@ pub fn finish(
             "credentials_changed": applied.credentials_changed,
             "notes": notes,
             "warnings": warnings,
-            "diff": if dry_run { Some(applied.diff.clone()) } else { None },
+            "diff": if dry_run { Some(applied.diff()) } else { None },
         }));
         return Ok(0);
     }
@@ -207,7 +217,7 @@ pub fn finish(
         return Ok(0);
     }
     if dry_run {
-        print!("{}", applied.diff);
+        print!("{}", applied.diff());
         println!("(dry run: nothing was written)");
         return Ok(0);
     }

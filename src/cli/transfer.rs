@@ -245,12 +245,12 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             "mapped": incoming.report,
             "unmapped": incoming.unmapped.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
             "warnings": incoming.warnings,
-            "diff": args.dry_run.then_some(applied.diff.clone()),
+            "diff": args.dry_run.then_some(applied.diff()),
         }));
         return Ok(0);
     }
     if args.dry_run {
-        print!("{}", applied.diff);
+        print!("{}", applied.diff());
     }
     for r in &incoming.report {
         println!("imported: {r}");

@@ -166,7 +166,7 @@ pub fn run(env: &Environment, opts: &LoadOptions, dry_run: bool) -> Result<Outco
         Ok(report)
     })?;
     out.report = report;
-    out.diff = writer::scrub(&applied.diff, &secrets);
+    out.diff = writer::scrub(&applied.diff(), &secrets);
     out.written = applied.written;
     out.backup = applied.backup;
     out.credentials_changed = applied.credentials_changed;
