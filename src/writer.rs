@@ -216,6 +216,32 @@ pub fn refresh_schema_beside(paths: &Paths) {
     }
 }
 
+/// Keys whose values are literal secrets (for export without secrets).
+pub fn secret_literal_paths(
+    value: &serde_json::Value,
+    path: &crate::keypath::KeyPath,
+    out: &mut Vec<crate::keypath::KeyPath>,
+) {
+    match value {
+        serde_json::Value::String(s)
+            if crate::secret::is_secret_leaf(path, s)
+                && matches!(
+                    crate::secret::classify(s),
+                    crate::secret::SecretValue::Literal(_)
+                )
+                && !s.is_empty() =>
+        {
+            out.push(path.clone());
+        }
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                secret_literal_paths(v, &path.child(k.as_str()), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 pub fn collect_secret_literals(
     value: &serde_json::Value,
     path: &crate::keypath::KeyPath,

@@ -88,6 +88,23 @@ fn no_command_prints_the_key() {
         &["models", "status", "--view", "cli", "--json"],
         &["gateway", "status"],
         &["gateway", "status", "--json"],
+        &["migrate", "--dry-run"],
+        &["migrate", "--dry-run", "--json"],
+        &["backups", "list"],
+        &["backups", "list", "--json"],
+        &["service", "print"],
+        &["service", "status"],
+        &["service", "status", "--json"],
+        &["export"],
+        &[
+            "import",
+            "--dry-run",
+            "--merge",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/transfer/openclaw.json"
+            ),
+        ],
     ];
     for c in commands {
         check(&sb, c);

@@ -312,6 +312,31 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
     } else {
         None
     };
+    // Without --include-secrets, literal secrets typed into config.toml stay behind
+    // too (dropped from the bundle's copy, named on stderr) — never a placeholder.
+    let config = match (config, args.include_secrets) {
+        (Some(text), false) => {
+            let mut paths_out = Vec::new();
+            if let Some(v) = loaded.file_value() {
+                crate::writer::secret_literal_paths(v, &KeyPath::root(), &mut paths_out);
+            }
+            if paths_out.is_empty() {
+                Some(text)
+            } else {
+                let mut doc: DocumentMut = text
+                    .parse()
+                    .map_err(|_| Failure::error("config.toml does not parse"))?;
+                for p in &paths_out {
+                    let _ = crate::edit::unset(&mut doc, p);
+                    eprintln!(
+                        "not exported: `{p}` holds a literal secret (move it with `clawctl doctor --fix`, or export with --include-secrets)"
+                    );
+                }
+                Some(doc.to_string())
+            }
+        }
+        (c, _) => c,
+    };
     let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
     let ours = [
         crate::env_vars::CLAWCTL_HOME,
