@@ -123,6 +123,7 @@ pub fn set(
     force: bool,
 ) -> Result<EditReport, EditError> {
     let mut report = EditReport::default();
+    wrap_strings_on_the_way(doc, path, &mut report);
     let (last, parents) = path.0.split_last().ok_or(EditError::WouldReplaceTable {
         at: KeyPath::root(),
     })?;
@@ -131,7 +132,7 @@ pub fn set(
     for (i, seg) in parents.iter().enumerate() {
         let next_is_key = matches!(path.0.get(i + 1), Some(Segment::Key(_)));
         walked.0.push(seg.clone());
-        cur = descend(cur, seg, &walked, next_is_key, &mut report)?;
+        cur = descend(cur, seg, &walked, next_is_key)?;
     }
     walked.0.push(last.clone());
     match last {
@@ -195,6 +196,29 @@ pub fn set(
     Ok(report)
 }
 
+/// A string the path runs through, where the schema also accepts a table with a
+/// `primary` key (`agents.defaults.model = "x"`), becomes that table in place —
+/// `model.primary = "x"` on the same line with the same comment — before the edit.
+fn wrap_strings_on_the_way(doc: &mut DocumentMut, path: &KeyPath, report: &mut EditReport) {
+    for n in 1..path.0.len() {
+        if !matches!(path.0[n], Segment::Key(_)) {
+            continue;
+        }
+        let prefix = KeyPath(path.0[..n].to_vec());
+        let is_string = crate::tomlconv::item_at(doc.as_item(), &prefix).is_some_and(Item::is_str);
+        if is_string
+            && crate::schema::known_children(&prefix)
+                .iter()
+                .any(|c| c == "primary")
+            && crate::migrate::tree::wrap(doc.as_item_mut(), &prefix, "primary").unwrap_or(false)
+        {
+            report.notes.push(format!(
+                "`{prefix}` was a string; it is now a table and its old value is `{prefix}.primary`"
+            ));
+        }
+    }
+}
+
 fn append_to(existing: &mut Item, value: &Value, at: &KeyPath) -> Result<(), EditError> {
     let arr = existing
         .as_array_mut()
@@ -217,7 +241,6 @@ fn descend<'a>(
     seg: &Segment,
     walked: &KeyPath,
     next_is_key: bool,
-    report: &mut EditReport,
 ) -> Result<&'a mut Item, EditError> {
     match seg {
         Segment::Key(k) => {
@@ -240,27 +263,11 @@ fn descend<'a>(
             }
             let child = table.get_mut(k).expect("inserted above");
             if next_is_key && !is_table_like(child) {
-                // A string that a table form replaces: `model = "x"` → `[model] primary = "x"`.
-                if let Some(s) = child.as_str().map(String::from)
-                    && crate::schema::known_children(walked)
-                        .iter()
-                        .any(|c| c == "primary")
-                {
-                    let mut t = Table::new();
-                    t.insert("primary", toml_edit::value(s));
-                    let new = if parent_is_header {
-                        Item::Table(t)
-                    } else {
-                        Item::Value(toml_edit::Value::InlineTable(t.into_inline_table()))
-                    };
-                    *child = new;
-                    report.notes.push(format!("`{walked}` was a string; it is now a table and its old value is `{walked}.primary`"));
-                } else {
-                    return Err(EditError::NotATable {
-                        at: walked.clone(),
-                        found: kind(child),
-                    });
-                }
+                // Strings the schema lets become tables were wrapped before the walk.
+                return Err(EditError::NotATable {
+                    at: walked.clone(),
+                    found: kind(child),
+                });
             }
             Ok(child)
         }
@@ -500,5 +507,44 @@ mod tests {
             unset(&mut doc, &kp("gateway.port")),
             Err(EditError::NotSet { .. })
         ));
+    }
+}
+#[cfg(test)]
+mod wrap_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_string_model_is_wrapped_on_its_own_line() {
+        let mut doc: DocumentMut =
+            "[agents.defaults]\nmodel = \"zai/glm-5\"   # the model\n\n[gateway]\nport = 1\n"
+                .parse()
+                .unwrap();
+        let r = set(
+            &mut doc,
+            &KeyPath::parse("agents.defaults.model.primary").unwrap(),
+            &json!("moonshot/kimi-k2.5"),
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.notes.len(), 1);
+        assert_eq!(
+            doc.to_string(),
+            "[agents.defaults]\nmodel.primary = \"moonshot/kimi-k2.5\"   # the model\n\n[gateway]\nport = 1\n"
+        );
+        set(
+            &mut doc,
+            &KeyPath::parse("agents.defaults.model.fallbacks").unwrap(),
+            &json!(["zai/glm-5"]),
+            false,
+            false,
+        )
+        .unwrap();
+        assert!(
+            doc.to_string()
+                .contains("model.fallbacks = [\"zai/glm-5\"]"),
+            "{doc}"
+        );
     }
 }
