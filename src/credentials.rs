@@ -179,6 +179,7 @@ pub fn upsert_text(
 pub fn profile_for_secret_key(key: &crate::keypath::KeyPath) -> (String, String, AuthMode) {
     let segs: Vec<&str> = key.keys().collect();
     match segs.as_slice() {
+        ["env", "vars", name] => (format!("env:{name}"), "env".to_string(), AuthMode::ApiKey),
         ["models", "providers", p, "api_key"] => {
             (format!("{p}:default"), p.to_string(), AuthMode::ApiKey)
         }
@@ -365,6 +366,16 @@ impl Ctx<'_> {
             .vars
             .get(name)
             .filter(|v| !v.is_empty())
+            && let Some(id) = secret::parse_cred_ref(v)
+        {
+            out.push(self.profile_source(id, format!("env.vars.{name} = cred:{id}")));
+        } else if let Some(v) = self
+            .loaded
+            .config
+            .env
+            .vars
+            .get(name)
+            .filter(|v| !v.is_empty())
             && secret::parse_env_ref(v).is_none()
         {
             out.push(KeySource::found(
@@ -378,6 +389,20 @@ impl Ctx<'_> {
             ));
         }
         out
+    }
+
+    /// Where the value of a config key comes from: the file, `.env`, a variable, `--set`.
+    fn key_location(&self, key: &str) -> String {
+        let origin = crate::keypath::KeyPath::parse(key)
+            .ok()
+            .and_then(|p| self.loaded.origin_of(&p));
+        match origin {
+            Some(o) => format!("{key} ({})", o.label(&self.loaded.env)),
+            None => format!(
+                "{key} in {}",
+                self.loaded.env.display_path(&self.loaded.paths.config)
+            ),
+        }
     }
 
     fn config_value_sources(&self, key: &str, value: &str) -> Vec<KeySource> {
@@ -402,19 +427,13 @@ impl Ctx<'_> {
             }
             SecretValue::Literal(v) => vec![KeySource::found(
                 SourceKind::ConfigLiteral,
-                format!(
-                    "{key} in {}",
-                    self.loaded.env.display_path(&self.loaded.paths.config)
-                ),
-                "a literal in config.toml".into(),
+                self.key_location(key),
+                "a literal value".into(),
                 v,
             )],
             SecretValue::Malformed(_) => vec![KeySource::missing(
                 SourceKind::ConfigLiteral,
-                format!(
-                    "{key} in {}",
-                    self.loaded.env.display_path(&self.loaded.paths.config)
-                ),
+                self.key_location(key),
                 via,
                 format!("{key} is a malformed reference"),
             )],
@@ -529,7 +548,7 @@ pub fn relevant_providers(loaded: &Loaded, store: &Store, catalog: &Catalog) -> 
         store
             .entries
             .iter()
-            .filter(|c| c.provider != "gateway")
+            .filter(|c| c.provider != "gateway" && c.provider != "env")
             .map(|c| c.provider.clone()),
     );
     let mut out: Vec<String> = Vec::new();

@@ -190,7 +190,11 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
                 .providers
                 .iter()
                 .any(|p| p.key_env.contains(&v.name));
+            // Only what the definition itself (unit, drop-in, plist, wrapper) holds;
+            // an EnvironmentFile is a file of its own, judged by its permissions.
+            let in_file_of_its_own = v.evidence.contains("EnvironmentFile");
             if (is_key_var || crate::secret::is_sensitive_name(&v.name))
+                && !in_file_of_its_own
                 && !v.value.is_empty()
                 && crate::secret::parse_env_ref(&v.value).is_none()
             {
@@ -286,9 +290,58 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         );
     }
 
+    // The gateway token: needed in token mode, and the same in both views.
+    let cli_token = credentials::resolve_gateway_token(inp.cli, &cli_store);
+    let svc_token = match (inp.service, &svc_store) {
+        (Some(s), Some(st)) => Some(credentials::resolve_gateway_token(s, st)),
+        _ => None,
+    };
+    let main_token = svc_token.as_ref().unwrap_or(&cli_token);
+    if main_token.needs_key && main_token.winner().is_none() {
+        out.push(
+            Finding::new(
+                "gateway-token-missing",
+                Severity::Warning,
+                format!(
+                    "gateway.auth.mode is token but {} has no gateway token: every client (dashboard, CLI) will get 401",
+                    if svc_token.is_some() { "the service" } else { "this shell" }
+                ),
+            )
+            .fix("clawctl config set gateway.auth.token --stdin   (then clawctl gateway restart)"),
+        );
+    }
+    if let (Some(s), Some(c)) = (
+        svc_token.as_ref().and_then(|t| t.winner()),
+        cli_token.winner(),
+    ) && s.fingerprint != c.fingerprint
+    {
+        out.push(
+            Finding::new(
+                "gateway-token-mismatch",
+                Severity::Error,
+                format!(
+                    "this shell would send another gateway token than the service expects: shell {} from {}; service {} from {}",
+                    c.describe(),
+                    c.location,
+                    s.describe(),
+                    s.location
+                ),
+            )
+            .fix(match &c.variable {
+                Some(v) => format!("unset {v} in your shell, or store one token for both: clawctl config set gateway.auth.token --stdin"),
+                None => "store one token for both: clawctl config set gateway.auth.token --stdin, then clawctl gateway restart".into(),
+            }),
+        );
+    }
+
     // Permissions.
+    let dotenv_has_secret =
+        inp.cli.dotenv.iter().any(|(k, v)| {
+            crate::secret::is_sensitive_name(k) || crate::secret::looks_secret(&v.value)
+        });
     for (path, what, has_secret) in [
         (&inp.cli.paths.credentials, "credentials.toml", true),
+        (&inp.cli.paths.dotenv, ".env", dotenv_has_secret),
         (
             &inp.cli.paths.config,
             "config.toml",

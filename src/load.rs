@@ -675,7 +675,8 @@ fn typed_provider(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<LayerProvider> {
     let source = match &origin {
-        Origin::Env { var } | Origin::DotEnv { var, .. } => format!("environment variable {var}"),
+        Origin::Env { var } => format!("environment variable {var}"),
+        Origin::DotEnv { path, line, var } => format!("{var} in {}:{line}", path.display()),
         other => other.to_string(),
     };
     if !crate::schema::is_known(path) {

@@ -87,7 +87,7 @@ impl Paths {
                 "$XDG_CONFIG_HOME".to_string(),
             )
         } else if let Some(h) = home_default.clone() {
-            (h, "~/.config (default)".to_string())
+            (h, "the default, ~/.config/clawctl".to_string())
         } else {
             return Err(PathError(
                 "cannot tell where clawctl's home is: HOME is not set. Set CLAWCTL_HOME to a directory".into(),
@@ -148,7 +148,10 @@ impl Paths {
         }
         let (config, config_reason) = match env_config {
             Some(c) => (c, "$CLAWCTL_CONFIG".to_string()),
-            None => (home.join("config.toml"), format!("home ({home_reason})")),
+            None => (
+                home.join("config.toml"),
+                format!("config.toml in the home ({home_reason})"),
+            ),
         };
         let legacy = legacy_homes(env)
             .into_iter()

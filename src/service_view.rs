@@ -68,6 +68,17 @@ pub struct ServiceView {
 }
 
 impl ServiceView {
+    /// With `--service-file`, a file that cannot be read or parsed is the answer
+    /// (an error), not a reason to fall back to "no service".
+    pub fn require_given_file(&self, opts: &ServiceOptions) -> Result<(), String> {
+        match (&opts.service_file, self.definitions.is_empty()) {
+            (Some(p), true) => Err(self.errors.first().cloned().unwrap_or_else(|| {
+                format!("{}: no service definition could be read", p.display())
+            })),
+            _ => Ok(()),
+        }
+    }
+
     pub fn definition(&self) -> Option<&ServiceDefinition> {
         self.chosen.map(|i| &self.definitions[i])
     }
@@ -153,7 +164,14 @@ pub fn discover(cli: &Environment, opts: &ServiceOptions) -> ServiceView {
     if let Some(pid) = pid {
         match service::read_process(pid) {
             Ok(info) => view.process = Some(info),
-            Err(e) => view.process_error = Some(format!("cannot read process {pid}: {e}")),
+            Err(e) => {
+                let text = e.to_string();
+                view.process_error = Some(if text.contains(&pid.to_string()) {
+                    text
+                } else {
+                    format!("cannot read process {pid}: {text}")
+                });
+            }
         }
     }
     let def_owned = view.definition().cloned();

@@ -85,11 +85,11 @@ fn explain(loaded: &Loaded, root: &Value, e: ValidationError<'static>, out: &mut
                 d = match schema::suggest(&key) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None if !known.is_empty() => d.with_help(format!(
-                        "keys allowed under `{}`: {}",
+                        "keys allowed {}: {}",
                         if path.is_empty() {
-                            "the top level".to_string()
+                            "at the top level".to_string()
                         } else {
-                            path.to_string()
+                            format!("under `{path}`")
                         },
                         known.join(", ")
                     )),
@@ -409,6 +409,14 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
             KeyPath::parse("gateway.auth.token").expect("static key"),
             t.clone(),
         ));
+    }
+    for (name, value) in &cfg.env.vars {
+        let path = KeyPath::parse("env.vars")
+            .expect("static key")
+            .child(name.as_str());
+        if secret::is_secret_leaf(&path, value) {
+            secret_keys.push((path, value.clone()));
+        }
     }
     for (path, value) in secret_keys {
         match secret::classify(&value) {

@@ -107,6 +107,12 @@ pub fn edit_config<T>(
     let before_text = config_lock.before.clone();
     let base = before_text.clone().unwrap_or_else(new_config_text);
     let before_loaded = load(env, &opts.for_file_text(&base).fast()).map_err(Failure::from)?;
+    if let Some(d) = before_loaded.errors().find(|d| d.code == "newer-version") {
+        return Err(Failure::error(format!(
+            "{}\nclawctl will not edit a config written by a newer clawctl; nothing was written",
+            d.render(&before_loaded.env, before_loaded.sources())
+        )));
+    }
     if before_loaded.errors().any(|d| d.code == "syntax") {
         return Err(Failure::error(format!(
             "{}\nclawctl edits config.toml in place and will not rewrite a file it cannot parse; fix the syntax error first",

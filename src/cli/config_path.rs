@@ -50,6 +50,15 @@ pub fn run(ctx: &Ctx, args: PathArgs) -> Outcome {
         paths.home_reason
     );
     println!("candidates, in order:");
+    for (var, what) in [
+        (crate::env_vars::CLAWCTL_CONFIG, "the config file"),
+        (crate::env_vars::CLAWCTL_HOME, "the home"),
+        (crate::env_vars::XDG_CONFIG_HOME, "the base of the home"),
+    ] {
+        if env.var(var).is_none() {
+            println!("    ${var} is not set (it would choose {what})");
+        }
+    }
     for c in &paths.candidates {
         println!(
             "  {} {}  [{}] {}",

@@ -97,7 +97,13 @@ fn trim_newline(mut s: String) -> String {
 
 pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     let key = parse_known_key(&args.key)?;
-    let secret_key = schema::is_secret(&key);
+    // env.vars entries that hold keys are stored like api_key (as `env:NAME`).
+    let env_var_key = matches!(
+        key.keys().collect::<Vec<_>>().as_slice(),
+        ["env", "vars", _]
+    );
+    let secret_key = schema::is_secret(&key)
+        || (env_var_key && key.last_key().is_some_and(crate::secret::is_sensitive_name));
     let (raw, on_command_line) = read_value(&args, secret_key)?;
     let type_path = if args.append && !matches!(key.0.last(), Some(Segment::Index(_))) {
         key.index(0)
@@ -118,6 +124,11 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     let mut creds = Vec::new();
     let mut stored_value = value.clone();
     let mut warnings: Vec<String> = Vec::new();
+    let secret_key = secret_key
+        || (env_var_key
+            && value
+                .as_str()
+                .is_some_and(|v| crate::secret::is_secret_leaf(&key, v)));
     if secret_key && let Value::String(s) = &value {
         match secret::classify(s) {
             SecretValue::Literal(lit) => {

@@ -25,6 +25,8 @@ pub fn run(ctx: &Ctx, args: ValidateArgs) -> Outcome {
     let mut results: Vec<Loaded> = Vec::new();
     if args.service {
         let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+        view.require_given_file(&ctx.service_opts)
+            .map_err(super::Failure::error)?;
         // The next start uses the definition's environment, not the running process's.
         let env = match view.definition() {
             Some(d) => crate::service_view::definition_environment(&ctx.env, d),
@@ -57,12 +59,6 @@ pub fn load_file_alone(ctx: &Ctx, file: &std::path::Path) -> Result<Loaded, supe
     env.vars
         .retain(|k, _| k == "HOME" || k == "CLAWCTL_PROVIDER_CATALOG");
     let path = ctx.env.resolve_path(&file.to_string_lossy());
-    if !path.exists() {
-        return Err(super::Failure::error(format!(
-            "{}: no such file",
-            path.display()
-        )));
-    }
     env.vars
         .insert("CLAWCTL_CONFIG".into(), path.display().to_string());
     // A home that has no .env: the file is checked on its own.
@@ -71,6 +67,16 @@ pub fn load_file_alone(ctx: &Ctx, file: &std::path::Path) -> Result<Loaded, supe
         "/nonexistent/clawctl-validate".into(),
     );
     let mut loaded = load(&env, &Default::default())?;
+    if !path.exists() {
+        // Reported like any other finding, so `--json` still describes every file.
+        loaded.diagnostics.push(
+            crate::diagnostics::Diagnostic::error(
+                "missing",
+                format!("{}: no such file", path.display()),
+            )
+            .with_help("check the path"),
+        );
+    }
     loaded.env.home = ctx.env.home.clone();
     Ok(loaded)
 }

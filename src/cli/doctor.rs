@@ -22,6 +22,8 @@ fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
     let cli = crate::load::load(&ctx.env, &ctx.opts)?;
     let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    view.require_given_file(&ctx.service_opts)
+        .map_err(Failure::error)?;
     let service = match &view.environment {
         Some(env) => Some(crate::load::load(env, &Default::default())?),
         None => None,

@@ -407,6 +407,14 @@ fn print_keys(view: &str, r: &Resolved) {
         }
     }
     for s in r.sources.iter().filter(|s| !s.wins) {
+        if !s.usable() {
+            println!(
+                "    also tried: {} — {}",
+                s.location,
+                s.problem.as_deref().unwrap_or("missing")
+            );
+            continue;
+        }
         println!(
             "    also: {} from {}{}",
             s.describe(),

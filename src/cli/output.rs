@@ -21,9 +21,16 @@ pub fn finish(result: Outcome) -> i32 {
     }
 }
 
-/// Print JSON to stdout, pretty, with a trailing newline.
+/// Print JSON to stdout, pretty, with a trailing newline. A failed write (full disk,
+/// closed pipe) ends the process with exit 1, never a silent success.
 pub fn print_json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer_pretty(&mut out, value);
-    let _ = writeln!(out);
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| writeln!(out))
+        .and_then(|_| out.flush());
+    if let Err(e) = written {
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
 }

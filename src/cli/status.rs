@@ -90,6 +90,8 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         loaded: cli_loaded,
     };
     let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    view.require_given_file(&ctx.service_opts)
+        .map_err(Failure::error)?;
     let service = match &view.environment {
         Some(env) => {
             let l = crate::load::load(env, &crate::load::LoadOptions::default().fast())?;
