@@ -44,6 +44,9 @@ pub struct LoadOptions {
     /// `doctor`, the gateway and restarts run the full check; so does this path
     /// whenever deserializing fails, to explain why.
     pub fast: bool,
+    /// Diagnostics need only their code and key (no location, no suggestion):
+    /// a write's look at the file *before* the edit only compares error sets.
+    pub brief: bool,
 }
 
 impl LoadOptions {
@@ -63,6 +66,7 @@ impl LoadOptions {
             config_text: Some(text.to_string()),
             file_only: true,
             fast: false,
+            brief: false,
         }
     }
 }
@@ -103,6 +107,8 @@ pub struct Loaded {
     pub config_sha256: Option<String>,
     /// The file's own tree (no defaults), when it parsed.
     file_value: std::sync::OnceLock<Option<Value>>,
+    /// See `LoadOptions::brief`.
+    pub brief: bool,
     /// Where each key is in the file; built on first use (only diagnostics need it).
     pub file_spans: std::sync::OnceLock<SpanMap>,
     /// Every variable of the home `.env` (provider keys are credential sources).
@@ -590,6 +596,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         config_exists,
         config_sha256,
         file_value: Default::default(),
+        brief: opts.brief,
         file_spans: Default::default(),
         dotenv,
     };

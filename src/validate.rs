@@ -15,6 +15,9 @@ use crate::secret::{self, SecretValue};
 
 /// Attach the location of `path` in the file (when the value came from the file).
 fn locate(loaded: &Loaded, mut d: Diagnostic, path: &KeyPath, key_itself: bool) -> Diagnostic {
+    if loaded.brief {
+        return d.with_key(path.clone());
+    }
     let origin = loaded.origin_of(path);
     if let Some(Origin::File { .. }) = &origin {
         let span = if key_itself {
@@ -82,7 +85,7 @@ fn explain(loaded: &Loaded, root: &Value, e: ValidationError<'static>, out: &mut
                 let key = path.child(u.as_str());
                 let mut d = Diagnostic::error("unknown-key", format!("unknown key `{key}`"));
                 let known = schema::known_children(&path);
-                d = match schema::suggest(&key) {
+                d = match (!loaded.brief).then(|| schema::suggest(&key)).flatten() {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None if !known.is_empty() => d.with_help(format!(
                         "keys allowed {}: {}",

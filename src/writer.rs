@@ -106,7 +106,14 @@ pub fn edit_config<T>(
     let config_lock = safe_write::lock(Target::config(&paths.config, &paths.backups))?;
     let before_text = config_lock.before.clone();
     let base = before_text.clone().unwrap_or_else(new_config_text);
-    let before_loaded = load(env, &opts.for_file_text(&base).fast()).map_err(Failure::from)?;
+    let before_loaded = load(
+        env,
+        &LoadOptions {
+            brief: true,
+            ..opts.for_file_text(&base).fast()
+        },
+    )
+    .map_err(Failure::from)?;
     if let Some(d) = before_loaded.errors().find(|d| d.code == "newer-version") {
         return Err(Failure::error(format!(
             "{}\nclawctl will not edit a config written by a newer clawctl; nothing was written",
