@@ -229,60 +229,58 @@ pub fn refresh_schema_beside(paths: &Paths) {
     }
 }
 
-/// Keys whose values are literal secrets (for export without secrets).
-pub fn secret_literal_paths(
-    value: &serde_json::Value,
+/// Every literal secret in a config tree, with its key (references and empty
+/// strings are not secrets to hide).
+pub fn secret_literals<'a>(
+    value: &'a serde_json::Value,
     path: &crate::keypath::KeyPath,
-    out: &mut Vec<crate::keypath::KeyPath>,
+    out: &mut Vec<(crate::keypath::KeyPath, &'a str)>,
 ) {
     match value {
         serde_json::Value::String(s)
-            if crate::secret::is_secret_leaf(path, s)
+            if !s.is_empty()
+                && crate::secret::is_secret_leaf(path, s)
                 && matches!(
                     crate::secret::classify(s),
                     crate::secret::SecretValue::Literal(_)
-                )
-                && !s.is_empty() =>
+                ) =>
         {
-            out.push(path.clone());
+            out.push((path.clone(), s));
         }
         serde_json::Value::Object(m) => {
             for (k, v) in m {
-                secret_literal_paths(v, &path.child(k.as_str()), out);
+                secret_literals(v, &path.child(k.as_str()), out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                secret_literals(v, &path.index(i), out);
             }
         }
         _ => {}
     }
 }
 
+/// Keys whose values are literal secrets (for export without secrets).
+pub fn secret_literal_paths(
+    value: &serde_json::Value,
+    path: &crate::keypath::KeyPath,
+    out: &mut Vec<crate::keypath::KeyPath>,
+) {
+    let mut found = Vec::new();
+    secret_literals(value, path, &mut found);
+    out.extend(found.into_iter().map(|(p, _)| p));
+}
+
+/// The literal secrets themselves (to mask or scrub them in text).
 pub fn collect_secret_literals(
     value: &serde_json::Value,
     path: &crate::keypath::KeyPath,
     out: &mut Vec<String>,
 ) {
-    match value {
-        serde_json::Value::String(s)
-            if crate::secret::is_secret_leaf(path, s)
-                && matches!(
-                    crate::secret::classify(s),
-                    crate::secret::SecretValue::Literal(_)
-                )
-                && !s.is_empty() =>
-        {
-            out.push(s.clone());
-        }
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                collect_secret_literals(v, &path.child(k.as_str()), out);
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for (i, v) in a.iter().enumerate() {
-                collect_secret_literals(v, &path.index(i), out);
-            }
-        }
-        _ => {}
-    }
+    let mut found = Vec::new();
+    secret_literals(value, path, &mut found);
+    out.extend(found.into_iter().map(|(_, s)| s.to_string()));
 }
 
 /// Replace each secret in `text` by its description.
