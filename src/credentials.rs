@@ -140,7 +140,7 @@ pub fn upsert_text(
         Some(t) => t.parse().map_err(|_| {
             "credentials.toml does not parse; fix it or move it away first".to_string()
         })?,
-        None => HEADER.parse().expect("static header parses"),
+        None => DocumentMut::new(),
     };
     if doc.get("profiles").is_none() {
         let mut t = Table::new();
@@ -167,6 +167,10 @@ pub fn upsert_text(
             }
         }
         None => {
+            // A new file starts with its header comment, above the first profile.
+            if before.is_none() && profiles.is_empty() {
+                entry.decor_mut().set_prefix(HEADER);
+            }
             profiles.insert(id, Item::Table(entry));
         }
     }

@@ -213,7 +213,11 @@ pub fn edit_config<T>(
                 return Err(e.into());
             }
         }
-        refresh_schema_beside(&paths);
+        // Beside a config clawctl creates, or where one is already (never a new
+        // file next to a config you wrote yourself).
+        if before_text.is_none() || paths.schema_beside_config().exists() {
+            refresh_schema_beside(&paths);
+        }
     }
     applied.written = true;
     Ok((value, applied))
