@@ -201,9 +201,14 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
                     })
                     .unwrap_or_else(|| "none".into());
                 token_json = json!({"cli": cli_desc, "service": svc_desc});
+                let text = match (cli_token.winner(), &receipt.gateway_token) {
+                    (None, None) => "HTTP 401: gateway.auth.mode is token but neither this shell nor the gateway has a token".to_string(),
+                    (None, Some(_)) => format!("HTTP 401: this shell has no gateway token; the gateway expects {svc_desc}"),
+                    _ => format!("token mismatch (HTTP 401): the CLI sends {cli_desc}; the gateway expects {svc_desc}"),
+                };
                 findings.push(Finding {
                     ok: false,
-                    text: format!("token mismatch (HTTP 401): the CLI sends {cli_desc}; the gateway expects {svc_desc}"),
+                    text,
                     fix: Some(if same_file {
                         "make both read one token: `clawctl config set gateway.auth.token --stdin` then `clawctl gateway restart`".into()
                     } else {
