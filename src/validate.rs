@@ -273,7 +273,7 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
             &KeyPath::parse("meta.version").expect("static key"),
             false,
         ));
-    } else if loaded.config_exists && version.unwrap_or(0) < CURRENT_VERSION {
+    } else if loaded.file_value().is_some() && version.unwrap_or(0) < CURRENT_VERSION {
         out.push(
             Diagnostic::warning(
                 "old-version",
