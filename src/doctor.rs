@@ -178,10 +178,20 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
     }
     if let Some(d) = inp.view.definition() {
         for fd in &d.findings {
-            out.push(
-                Finding::new("service-definition", Severity::Info, fd.message.clone())
-                    .evidence(fd.evidence.clone()),
-            );
+            let f = Finding::new("service-definition", Severity::Info, fd.message.clone())
+                .evidence(fd.evidence.clone());
+            // systemd runs another definition than the files say until a daemon-reload.
+            out.push(match fd.code {
+                "not-reloaded" | "other-fragment" => Finding {
+                    severity: Severity::Warning,
+                    ..f
+                }
+                .fix(format!(
+                    "systemctl --user daemon-reload && clawctl gateway restart ({})",
+                    d.name
+                )),
+                _ => f,
+            });
         }
         // Secrets inlined in the definition are readable by anyone who can read it.
         for v in &d.env {

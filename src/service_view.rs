@@ -138,12 +138,17 @@ pub fn discover(cli: &Environment, opts: &ServiceOptions) -> ServiceView {
 
     // The running process: --pid, else what systemd says, else the gateway's receipt.
     let mut pid = opts.pid;
-    if pid.is_none()
-        && let Some(d) = chosen.map(|i| &definitions[i])
-        && d.manager == Manager::Systemd
-        && let Some(show) = service::systemctl_show(&d.name)
+    if let Some(i) = chosen
+        && definitions[i].manager == Manager::Systemd
+        && let Some(show) = service::systemctl_show(&definitions[i].name)
     {
-        pid = show.main_pid.filter(|p| *p > 0);
+        // The loaded unit is what runs: where it differs from the files on disk
+        // (no daemon-reload yet), say so with the rest of the definition's findings.
+        let differences = service::show_differences(&definitions[i], &show);
+        definitions[i].findings.extend(differences);
+        if pid.is_none() {
+            pid = show.main_pid.filter(|p| *p > 0);
+        }
     }
     let mut view = ServiceView {
         definitions,
