@@ -46,6 +46,18 @@ fn non_interactive_done_when() {
     assert!(cfg.contains("api_key = \"cred:moonshot:default\""), "{cfg}");
     assert!(!cfg.contains("ONBOARD"));
     assert!(sb.clawctl_home().join("config.schema.json").exists());
+    // Token mode had no token: onboarding made one, stored like any secret.
+    assert!(cfg.contains("token = \"cred:gateway:default\""), "{cfg}");
+    assert!(
+        std::fs::read_to_string(&creds)
+            .unwrap()
+            .contains("[profiles.\"gateway:default\"]")
+    );
+    assert!(
+        r.stdout.contains("generated a gateway token"),
+        "{}",
+        r.stdout
+    );
     // Twice is harmless: nothing changes.
     let before = sb.read_config();
     let r = sb.run_stdin(

@@ -352,6 +352,28 @@ fn interactive_plan(
     })
 }
 
+/// Whether token mode is on and no gateway token exists in this view.
+fn gateway_token_needed(ctx: &Ctx) -> Result<bool, Failure> {
+    let loaded = crate::load::load(&ctx.env, &ctx.opts.fast())?;
+    let store = crate::credentials::Store::read(&loaded.paths.credentials);
+    let r = crate::credentials::resolve_gateway_token(&loaded, &store);
+    Ok(r.needs_key && r.winner().is_none() && loaded.config.gateway.auth.token.is_none())
+}
+
+/// 32 random bytes from the kernel, hex: a token nobody has to type.
+fn generate_token() -> Result<SecretString, Failure> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| {
+            Failure::error(format!("cannot read /dev/urandom for a gateway token: {e}"))
+        })?;
+    Ok(SecretString::from(
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    ))
+}
+
 /// Restart the installed service, or install it; a failure is reported, not fatal:
 /// the key is stored either way.
 fn update_service(ctx: &Ctx) {
@@ -388,6 +410,19 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             provider: id.clone(),
             kind: AuthMode::ApiKey,
             secret: k.clone(),
+        });
+    }
+    // The gateway needs a token for its clients (dashboard, CLI); onboarding makes
+    // one when token mode has none anywhere, as the peer tool's onboarding does.
+    let new_token = gateway_token_needed(ctx)?
+        .then(generate_token)
+        .transpose()?;
+    if let Some(t) = &new_token {
+        creds.push(NewCredential {
+            id: "gateway:default".into(),
+            provider: "gateway".into(),
+            kind: AuthMode::Token,
+            secret: t.clone(),
         });
     }
     let catalog_entry = catalog.get(&plan.catalog_id);
@@ -433,6 +468,9 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
         if let Some(m) = &plan.default_model {
             set(kp("agents.defaults.model.primary"), json!(m))?;
         }
+        if new_token.is_some() {
+            set(kp("gateway.auth.token"), json!("cred:gateway:default"))?;
+        }
         if catalog_entry.is_none_or(|p| p.custom)
             && let Some(m) = plan.default_model.as_deref().and_then(split_model_ref)
             && m.0 == id
@@ -475,6 +513,7 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             "profile": if plan.key.is_some() { Some(profile.clone()) } else { None },
             "key": plan.key.as_ref().map(|k| crate::secret::describe(k.expose_secret())),
             "key_from": plan.key_source,
+            "gateway_token_generated": new_token.as_ref().map(|t| crate::secret::describe(t.expose_secret())),
             "config": applied.config,
             "config_changed": applied.changed,
             "credentials_changed": applied.credentials_changed,
@@ -493,6 +532,12 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             crate::secret::describe(k.expose_secret()),
             plan.key_source,
             env.display_path(&loaded.paths.credentials)
+        );
+    }
+    if let Some(t) = &new_token {
+        println!(
+            "generated a gateway token {} (profile gateway:default) for the dashboard and the CLI",
+            crate::secret::describe(t.expose_secret())
         );
     }
     println!(
