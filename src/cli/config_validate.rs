@@ -103,7 +103,26 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
             }
             let errors = l.errors().count();
             let warnings = l.diagnostics.len() - errors;
-            let name = l.env.display_path(&l.paths.config);
+            // Errors that come from .env, the environment or --set are not the
+            // file's: say that the effective config is what failed.
+            let from_layers = l.errors().any(|d| {
+                matches!(
+                    d.origin,
+                    Some(
+                        crate::origin::Origin::Env { .. }
+                            | crate::origin::Origin::DotEnv { .. }
+                            | crate::origin::Origin::Set { .. }
+                    )
+                )
+            });
+            let name = if from_layers {
+                format!(
+                    "{} with .env, environment and --set",
+                    l.env.display_path(&l.paths.config)
+                )
+            } else {
+                l.env.display_path(&l.paths.config)
+            };
             if errors == 0 {
                 let note = if l.config_exists {
                     ""
