@@ -296,34 +296,44 @@ fn tree_error(e: TreeError, what: &str) -> MigrateError {
         .with_help("fix that key by hand (`clawctl config validate` shows where it is), then run `clawctl migrate` again")
 }
 
+/// Move the entry at `old` to `new` (comments kept). When `new` is set already, the
+/// old entry is dropped if both hold the same value (`same` words it), and anything
+/// else stops the migration with `conflict()`: nothing is guessed.
+fn move_key(
+    root: &mut Item,
+    old: &KeyPath,
+    new: &KeyPath,
+    same: &str,
+    conflict: impl FnOnce() -> MigrateError,
+) -> Result<Change, MigrateError> {
+    if let Some(existing) = tree::get(root, new) {
+        if tree::get(root, old).map(item_to_json) != Some(item_to_json(existing)) {
+            return Err(conflict());
+        }
+        tree::remove(root, old);
+        return Ok(change(
+            new.clone(),
+            format!("removed `{old}`: `{new}` already has {same}"),
+        ));
+    }
+    tree::move_entry(root, old, new, None)
+        .map_err(|e| tree_error(e, &format!("`{old}` cannot move to `{new}`")))?;
+    Ok(change(new.clone(), format!("renamed `{old}` to `{new}`")))
+}
+
 fn rename(root: &mut Item, from: &Pattern, to: &Pattern) -> Result<Vec<Change>, MigrateError> {
     let mut out = Vec::new();
     for Match { path, captures } in from.expand(root) {
         let dest = to.fill(&captures);
-        if let Some(existing) = tree::get(root, &dest) {
-            let old = tree::get(root, &path).map(item_to_json);
-            if old.as_ref() == Some(&item_to_json(existing)) {
-                tree::remove(root, &path);
-                out.push(change(
-                    dest.clone(),
-                    format!("removed `{path}`: `{dest}` already has the same value"),
-                ));
-                continue;
-            }
-            return Err(MigrateError::at(
+        out.push(move_key(root, &path, &dest, "the same value", || {
+            MigrateError::at(
                 path.clone(),
                 format!("`{path}` and `{dest}` are both set, to different values; `{path}` is the old name of `{dest}`"),
             )
             .with_help(format!(
                 "keep the value you want in `{dest}`, delete `{path}`, then run `clawctl migrate` again"
-            )));
-        }
-        tree::move_entry(root, &path, &dest, None)
-            .map_err(|e| tree_error(e, &format!("`{path}` cannot move to `{dest}`")))?;
-        out.push(change(
-            dest.clone(),
-            format!("renamed `{path}` to `{dest}`"),
-        ));
+            ))
+        })?);
     }
     Ok(out)
 }
@@ -469,29 +479,18 @@ fn map_keys(
         for m in p.expand(root) {
             let old = m.path.child(from);
             let new = m.path.child(to);
-            let Some(item) = tree::get(root, &old) else {
+            if tree::get(root, &old).is_none() {
                 continue;
-            };
-            if let Some(existing) = tree::get(root, &new) {
-                if item_to_json(existing) == item_to_json(item) {
-                    tree::remove(root, &old);
-                    out.push(change(
-                        new.clone(),
-                        format!("removed `{old}`: `{new}` already has the same settings"),
-                    ));
-                    continue;
-                }
-                return Err(MigrateError::at(
+            }
+            out.push(move_key(root, &old, &new, "the same settings", || {
+                MigrateError::at(
                     old.clone(),
                     format!("`{old}` and `{new}` are both set; `{from}` is the old id of `{to}`"),
                 )
                 .with_help(format!(
                     "merge the settings of `{old}` into `{new}` and delete `{old}`, then run `clawctl migrate` again"
-                )));
-            }
-            tree::move_entry(root, &old, &new, None)
-                .map_err(|e| tree_error(e, &format!("`{old}` cannot be renamed")))?;
-            out.push(change(new.clone(), format!("renamed `{old}` to `{new}`")));
+                ))
+            })?);
         }
     }
     Ok(out)
