@@ -282,14 +282,6 @@ fn descend<'a>(
     }
 }
 
-fn item_at_mut<'a>(item: &'a mut Item, segs: &[Segment]) -> Option<&'a mut Item> {
-    match segs.split_first() {
-        None => Some(item),
-        Some((Segment::Key(k), rest)) => item_at_mut(item.as_table_like_mut()?.get_mut(k)?, rest),
-        Some((Segment::Index(_), _)) => None,
-    }
-}
-
 /// Remove `path`. Tables left empty are removed too unless they carry a comment.
 pub fn unset(doc: &mut DocumentMut, path: &KeyPath) -> Result<EditReport, EditError> {
     let mut report = EditReport::default();
@@ -341,7 +333,9 @@ fn prune_empty_parents(doc: &mut DocumentMut, path: &KeyPath, report: &mut EditR
         let Some((Segment::Key(k), parents)) = cur.0.split_last() else {
             break;
         };
-        let Some(item) = item_at_mut(doc.as_item_mut(), parents) else {
+        let Some(item) =
+            crate::tomlconv::item_at_mut(doc.as_item_mut(), &KeyPath(parents.to_vec()))
+        else {
             break;
         };
         let Some(parent) = item.as_table_like_mut() else {

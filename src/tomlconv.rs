@@ -240,7 +240,8 @@ pub fn offset_to_pos(text: &str, offset: usize) -> Pos {
     }
 }
 
-/// The item at `path` in a document (keys and array indexes).
+/// The item at `path` in a document (`None` for an array index, a missing key or
+/// an empty slot). One lookup for the editor, the migrations and the readers.
 pub fn item_at<'a>(root: &'a toml_edit::Item, path: &KeyPath) -> Option<&'a toml_edit::Item> {
     let mut item = root;
     for seg in &path.0 {
@@ -249,7 +250,22 @@ pub fn item_at<'a>(root: &'a toml_edit::Item, path: &KeyPath) -> Option<&'a toml
             crate::keypath::Segment::Index(_) => return None,
         };
     }
-    Some(item)
+    (!item.is_none()).then_some(item)
+}
+
+/// `item_at`, mutable.
+pub fn item_at_mut<'a>(
+    root: &'a mut toml_edit::Item,
+    path: &KeyPath,
+) -> Option<&'a mut toml_edit::Item> {
+    let mut item = root;
+    for seg in &path.0 {
+        item = match seg {
+            crate::keypath::Segment::Key(k) => item.as_table_like_mut()?.get_mut(k)?,
+            crate::keypath::Segment::Index(_) => return None,
+        };
+    }
+    (!item.is_none()).then_some(item)
 }
 
 /// The span of the value at `path` (or of its key, for tables) in a parsed

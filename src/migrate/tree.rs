@@ -54,19 +54,11 @@ fn keys(path: &KeyPath) -> Result<Vec<&str>, TreeError> {
 }
 
 pub fn get<'a>(root: &'a Item, path: &KeyPath) -> Option<&'a Item> {
-    let mut cur = root;
-    for k in keys(path).ok()? {
-        cur = cur.as_table_like()?.get(k)?;
-    }
-    (!cur.is_none()).then_some(cur)
+    crate::tomlconv::item_at(root, path)
 }
 
 pub fn get_mut<'a>(root: &'a mut Item, path: &KeyPath) -> Option<&'a mut Item> {
-    let mut cur = root;
-    for k in keys(path).ok()? {
-        cur = cur.as_table_like_mut()?.get_mut(k)?;
-    }
-    (!cur.is_none()).then_some(cur)
+    crate::tomlconv::item_at_mut(root, path)
 }
 
 fn table_mut<'a>(root: &'a mut Item, path: &KeyPath) -> Option<&'a mut dyn TableLike> {
