@@ -429,8 +429,7 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     let (_, applied) = edit_config(&ctx.env, &ctx.opts, false, creds, |doc| {
         let mut set = |path: KeyPath, v: Value| -> Result<(), Failure> {
             let current =
-                crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &path)
-                    .cloned();
+                crate::tomlconv::item_at(doc.as_item(), &path).map(crate::tomlconv::item_to_json);
             if current.as_ref() != Some(&v) {
                 crate::edit::set(doc, &path, &v, false, false)
                     .map_err(|e| Failure::error(e.to_string()))?;
@@ -476,9 +475,8 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             && m.0 == id
         {
             let models_path = provider_path.child("models");
-            let cur =
-                crate::load::get_path(&crate::tomlconv::item_to_json(doc.as_item()), &models_path)
-                    .cloned();
+            let cur = crate::tomlconv::item_at(doc.as_item(), &models_path)
+                .map(crate::tomlconv::item_to_json);
             if !cur
                 .as_ref()
                 .and_then(Value::as_array)
