@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use clawctl::config::load::{LoadOptions, load};
 use clawctl::env::{Environment, Platform};
-use clawctl::load::{LoadOptions, load};
 
 fn main() {
     divan::main();
@@ -60,10 +60,10 @@ fn load_and_validate(bencher: divan::Bencher, kb: usize) {
 #[divan::bench(args = [5, 50])]
 fn parse_and_edit_document(bencher: divan::Bencher, kb: usize) {
     let text = realistic(kb);
-    let key = clawctl::keypath::KeyPath::parse("agents.defaults.model.primary").unwrap();
+    let key = clawctl::config::keypath::KeyPath::parse("agents.defaults.model.primary").unwrap();
     bencher.bench(|| {
         let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
-        clawctl::edit::set(
+        clawctl::config::edit::set(
             &mut doc,
             &key,
             &serde_json::json!("zai/glm-5"),

@@ -26,8 +26,8 @@ impl Failure {
     }
 }
 
-impl From<crate::diagnostics::Diagnostic> for Failure {
-    fn from(d: crate::diagnostics::Diagnostic) -> Failure {
+impl From<crate::config::diagnostics::Diagnostic> for Failure {
+    fn from(d: crate::config::diagnostics::Diagnostic) -> Failure {
         let code = if d.code == "usage" { 2 } else { 1 };
         let mut message = format!("error: {}", d.message);
         if let Some(h) = &d.help {

@@ -1,7 +1,6 @@
 //! End-to-end: the real binary, a temp HOME, an emptied environment.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn env_override_wins_and_names_its_variable() {

@@ -1,7 +1,6 @@
 //! `config set` / `config unset` end to end.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const COMMENTED: &str = "#:schema ./config.schema.json\n# Team gateway.\n\n[meta]\nversion = 1\n\n# Which model agents use.\n[agents.defaults.model]\nprimary = 'zai/glm-5'   # GLM for now\nfallbacks = [\"openai/gpt-5\"]\n\n[gateway]\nport = 18789 # default port\nbind = \"loopback\"\n\n# end of file\n";
 

@@ -1,8 +1,8 @@
 //! Property tests: random set/unset sequences on commented documents keep every
 //! comment and untouched line, and always leave a file that parses and validates.
 
-use clawctl::edit;
-use clawctl::keypath::KeyPath;
+use clawctl::config::edit;
+use clawctl::config::keypath::KeyPath;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -68,8 +68,8 @@ proptest! {
                 prop_assert!(text.contains(line), "line {:?} changed\n{}", line, text);
             }
             let reparsed: toml_edit::DocumentMut = text.parse().unwrap();
-            let value = clawctl::tomlconv::item_to_json(reparsed.as_item());
-            prop_assert!(clawctl::schema::validator().is_valid(&value), "invalid:\n{}", text);
+            let value = clawctl::config::tomlconv::item_to_json(reparsed.as_item());
+            prop_assert!(clawctl::config::schema::validator().is_valid(&value), "invalid:\n{}", text);
         }
     }
 }

@@ -1,8 +1,7 @@
 //! A real `clawctl gateway run` on a free loopback port: healthz, token checks,
 //! refused invalid restarts, SIGHUP reloads, exit 78. Every daemon is stopped by pid.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -159,7 +158,7 @@ fn an_invalid_edit_is_refused_and_a_valid_one_is_picked_up() {
             .unwrap()["config_sha256"]
             .clone();
     assert_ne!(hash_before, hash_after);
-    let on_disk = clawctl::load::sha256_hex(sb.read_config().as_bytes());
+    let on_disk = clawctl::config::load::sha256_hex(sb.read_config().as_bytes());
     assert_eq!(hash_after, serde_json::json!(on_disk));
     assert_eq!(sb.run(&["gateway", "status"]).code, 0);
 }

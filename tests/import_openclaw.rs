@@ -4,14 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use clawctl::catalog::Catalog;
-use clawctl::import_openclaw::json5::{self, Kind, Node};
-use clawctl::import_openclaw::{
+use clawctl::config::keypath::KeyPath;
+use clawctl::config::model::{Config, ModelSetting};
+use clawctl::providers::catalog::Catalog;
+use clawctl::secrets::mask;
+use clawctl::transfer::openclaw::json5::{self, Kind, Node};
+use clawctl::transfer::openclaw::{
     CredentialKind, ImportError, ImportErrorKind, OpenClawImport, import_openclaw,
 };
-use clawctl::keypath::KeyPath;
-use clawctl::model::{Config, ModelSetting};
-use clawctl::secret;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openclaw")
@@ -39,8 +39,8 @@ fn text(r: &OpenClawImport) -> String {
 
 /// The document as clawctl reads it: typed, and valid against the schema.
 fn config_of(r: &OpenClawImport) -> Config {
-    let json = clawctl::tomlconv::item_to_json(r.document.as_item());
-    let errors: Vec<String> = clawctl::schema::validator()
+    let json = clawctl::config::tomlconv::item_to_json(r.document.as_item());
+    let errors: Vec<String> = clawctl::config::schema::validator()
         .iter_errors(&json)
         .map(|e| format!("{} at {}", e.masked(), e.instance_path()))
         .collect();
@@ -99,13 +99,13 @@ fn input_secrets(node: &Node, key: Option<&str>, out: &mut Vec<String>) {
     match &node.kind {
         Kind::String(s) => {
             let Some(k) = key else { return };
-            let secretish = secret::is_sensitive_name(k) || matches!(k, "access" | "refresh");
+            let secretish = mask::is_sensitive_name(k) || matches!(k, "access" | "refresh");
             let t = s.trim();
             if secretish
                 && t.chars().count() >= 10
                 && !t.contains("${")
                 && !t.starts_with("{env:")
-                && !clawctl::import_openclaw::is_placeholder(t)
+                && !clawctl::transfer::openclaw::is_placeholder(t)
                 && !t
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -141,19 +141,19 @@ fn assert_import_properties(files: &[PathBuf], r: &OpenClawImport) {
                 !doc.contains(&s),
                 "{}: a secret ({}) is in the document:\n{doc}",
                 f.display(),
-                secret::describe(&s)
+                mask::describe(&s)
             );
             assert!(
                 !printable.contains(&s),
                 "{}: a secret ({}) is in the report",
                 f.display(),
-                secret::describe(&s)
+                mask::describe(&s)
             );
         }
     }
     assert!(doc.starts_with("[meta]\nversion = 1\n"), "{doc}");
     for c in &r.credentials {
-        assert!(secret::is_valid_profile_id(&c.profile_id), "{c:?}");
+        assert!(mask::is_valid_profile_id(&c.profile_id), "{c:?}");
         // Short dummy keys ("lmstudio") may equal a provider id; real keys are longer.
         if c.secret.len() >= 10 {
             assert!(!doc.contains(&c.secret), "{c:?} leaked");
@@ -170,8 +170,8 @@ fn assert_import_properties(files: &[PathBuf], r: &OpenClawImport) {
     for v in refs {
         assert!(
             matches!(
-                secret::classify(v),
-                secret::SecretValue::CredRef(_) | secret::SecretValue::EnvRef(_)
+                mask::classify(v),
+                mask::SecretValue::CredRef(_) | mask::SecretValue::EnvRef(_)
             ),
             "secret field holds {v:?}"
         );
@@ -513,7 +513,7 @@ fn legacy_shapes_and_mistakes_are_mapped_with_warnings() {
     // Top-level `agent` with a string model.
     assert_eq!(
         cfg.agents.defaults.model,
-        Some(ModelSetting::Table(clawctl::model::ModelTable {
+        Some(ModelSetting::Table(clawctl::config::model::ModelTable {
             primary: Some("anthropic/claude-opus-4-5".into()),
             fallbacks: vec![],
         }))

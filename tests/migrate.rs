@@ -4,14 +4,13 @@
 //! Expected files are committed; after a deliberate change, regenerate them with
 //! `CLAWCTL_BLESS=1 cargo test --test migrate` and review the diff.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use clawctl::config::load::{LoadOptions, load};
 use clawctl::env::{Environment, Platform};
-use clawctl::load::{LoadOptions, load};
 use clawctl::migrate::{self, OpContext};
 
 fn fixtures() -> PathBuf {

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use clawctl::config::load::{LoadOptions, load};
 use clawctl::env::{Environment, Platform};
-use clawctl::load::{LoadOptions, load};
 use clawctl::migrate::{self, OpContext};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
@@ -266,7 +266,10 @@ fn leaves(v: &Json, out: &mut Vec<Json>) {
 fn leaves_of(text: &str) -> Vec<Json> {
     let doc: toml_edit::DocumentMut = text.parse().unwrap();
     let mut out = Vec::new();
-    leaves(&clawctl::tomlconv::item_to_json(doc.as_item()), &mut out);
+    leaves(
+        &clawctl::config::tomlconv::item_to_json(doc.as_item()),
+        &mut out,
+    );
     out
 }
 

@@ -1,11 +1,9 @@
 //! `models status --probe` against loopback fake providers pointed at through the
 //! catalog override: ok, auth, region mismatch, key-shape mismatch, timeout.
 
-mod common;
-use common::*;
+use crate::common::*;
 
-#[path = "support/fake_provider.rs"]
-mod fake_provider;
+use crate::fake_provider;
 use fake_provider::FakeProvider;
 
 const CN_KEY: &str = "sk-CHINACHINACHINA0123456789abcdefghijk";

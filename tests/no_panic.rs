@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use clawctl::config::load::{LoadOptions, load};
 use clawctl::env::{Environment, Platform};
-use clawctl::load::{LoadOptions, load};
 use proptest::prelude::*;
 
 const SEED: &str = "#:schema ./config.schema.json\n[meta]\nversion = 1\n\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\" # main\nfallbacks = [\"zai/glm-5\"]\n\n[models.providers.moonshot]\nbase_url = \"https://api.moonshot.cn/v1\"\napi_key = \"cred:moonshot:default\"\n\n[gateway]\nport = 18789\nbind = \"loopback\"\n\n[env.vars]\nA = \"b\"\n";

@@ -1,15 +1,14 @@
 //! Onboarding: non-interactive end to end, the interactive flow through a scripted
 //! prompter, and real pseudo-terminal sessions typing into the binary.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeMap;
 
 use clawctl::cli::Ctx;
 use clawctl::cli::onboard::{OnboardArgs, run_with};
+use clawctl::cli::prompt::Scripted;
 use clawctl::env::{Environment, Platform};
-use clawctl::prompt::Scripted;
 
 const MOONSHOT_KEY: &str = "sk-ONBOARDONBOARD0123456789abcdefghijklmnopqrs";
 

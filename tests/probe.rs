@@ -1,15 +1,14 @@
-//! `clawctl::probe` against real HTTP on loopback: the fake provider plays the
+//! `clawctl::providers::probe` against real HTTP on loopback: the fake provider plays the
 //! endpoints, a catalog built from TOML points the regions at it.
 
-#[path = "support/fake_provider.rs"]
-mod fake_provider;
+use crate::fake_provider;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use clawctl::catalog::Catalog;
-use clawctl::model::ApiStyle;
-use clawctl::probe::{
+use clawctl::config::model::ApiStyle;
+use clawctl::providers::catalog::Catalog;
+use clawctl::providers::probe::{
     self, Outcome, ProbeResult, ProbeTarget, diagnose_region, probe, shape_finding,
 };
 use fake_provider::FakeProvider;

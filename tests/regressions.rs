@@ -1,7 +1,6 @@
 //! Behaviours found by review, kept from coming back.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn a_key_from_an_override_is_not_credited_to_the_file() {

@@ -2,8 +2,7 @@
 //! command prints its characters — not in stdout, stderr, JSON, diffs, backup
 //! listings or the gateway's receipt (credentials.toml and its backups excepted).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const CANARY: &str = "sk-CANARYc4n4ryCANARYc4n4ry0123456789";
 const NEEDLE: &str = "c4n4ry";

@@ -836,7 +836,7 @@ fn no_secret_value_in_findings_or_errors() {
                     .env
                     .iter()
                     .map(|v| v.value.as_str())
-                    .filter(|v| clawctl::secret::looks_secret(v))
+                    .filter(|v| clawctl::secrets::mask::looks_secret(v))
                     .collect();
                 (
                     t.join("\n"),
@@ -1006,7 +1006,7 @@ fn another_users_process_is_permission_denied() {
         .arg(&probe)
         .args([
             "--exact",
-            "probe_read_process_as_other_user",
+            "service_fixtures::probe_read_process_as_other_user",
             "--nocapture",
             "--test-threads=1",
         ])

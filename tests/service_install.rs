@@ -2,15 +2,13 @@
 //! binary, a temp HOME, an emptied environment, and a fake `systemctl` first on PATH so
 //! that no test ever talks to the developer's own user manager.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::Sandbox;
 use clawctl::env::{Environment, Platform};
-use common::Sandbox;
 
 const MOONSHOT_KEY: &str = "sk-kimi-0123456789abcdefSECRETVALUE42";
 const GATEWAY_TOKEN: &str = "gwtok-0123456789abcdefTOKENVALUE";
@@ -83,7 +81,7 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn install(sb: &Sandbox, extra: &[&str]) -> common::Run {
+fn install(sb: &Sandbox, extra: &[&str]) -> crate::common::Run {
     let mut args = vec!["service", "install"];
     args.extend_from_slice(extra);
     let r = sb.run(&args);
@@ -404,7 +402,7 @@ fn installed_unit_gives_a_service_view_with_the_clis_config() {
             "test shell",
         );
         let profile = global.get(1).copied();
-        let cli_paths = clawctl::paths::Paths::resolve(&cli_env, profile).unwrap();
+        let cli_paths = clawctl::env::paths::Paths::resolve(&cli_env, profile).unwrap();
         assert_eq!(
             cli_paths.config.display().to_string(),
             cli_config,
@@ -412,8 +410,8 @@ fn installed_unit_gives_a_service_view_with_the_clis_config() {
         );
         let def =
             clawctl::service::parse_systemd_unit(&unit_path(&sb), &sb.home(), "tester").unwrap();
-        let svc_env = clawctl::service_view::definition_environment(&cli_env, &def);
-        let loaded = clawctl::load::load(&svc_env, &Default::default()).unwrap();
+        let svc_env = clawctl::service::view::definition_environment(&cli_env, &def);
+        let loaded = clawctl::config::load::load(&svc_env, &Default::default()).unwrap();
         assert_eq!(loaded.paths.config, cli_paths.config, "{label}");
         assert_eq!(loaded.paths.home, cli_paths.home, "{label}");
         assert!(
@@ -505,7 +503,7 @@ fn reinstall_keeps_drop_ins_and_hand_added_variables_and_drops_secrets() {
         std::fs::read_to_string(&drop_in).unwrap(),
         "[Service]\nEnvironment=FROM_DROP_IN=1\nNice=5\n"
     );
-    let saved: Vec<String> = clawctl::safe_write::list_backups(&backups)
+    let saved: Vec<String> = clawctl::write::safe_write::list_backups(&backups)
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
@@ -721,7 +719,7 @@ fn uninstall_removes_the_definition_and_leaves_drop_ins() {
         "no manager here: the command to run is printed: {}",
         r.all()
     );
-    let backups = clawctl::safe_write::list_backups(&sb.clawctl_home().join("backups"));
+    let backups = clawctl::write::safe_write::list_backups(&sb.clawctl_home().join("backups"));
     assert_eq!(backups.len(), 1);
     assert_eq!(std::fs::read_to_string(&backups[0]).unwrap(), content);
 

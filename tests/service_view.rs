@@ -1,8 +1,7 @@
 //! The service view end to end: the seed scenario (the shell has the key, the
 //! service does not), status, validate --service, and a real process read back.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const KEY: &str = "sk-SEEDSEEDSEED0123456789abcdefghijklmnopqrstuv";
 

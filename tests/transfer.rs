@@ -1,7 +1,6 @@
 //! `import` (OpenClaw, bundles) and `export`, end to end.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn fixture(name: &str) -> String {
     format!(

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::paths::Paths;
-use crate::safe_write::{self, Target};
+use crate::env::paths::Paths;
+use crate::write::safe_write::{self, Target};
 
 #[derive(Debug, Subcommand)]
 pub enum BackupsCommand {
@@ -191,23 +191,26 @@ fn config_diff(before: &str, after: &str, name: &str) -> String {
             secrets.extend(crate::migrate::sensitive_strings(doc.as_item()));
         }
     }
-    let diff = crate::writer::scrub(&crate::writer::unified_diff(before, after, name), &secrets);
+    let diff = crate::write::transaction::scrub(
+        &crate::write::transaction::unified_diff(before, after, name),
+        &secrets,
+    );
     // A text that does not parse cannot tell which values are secrets: mask anything
     // that looks like a key as well.
-    crate::secret::mask_in_source(&diff, &[])
+    crate::secrets::mask::mask_in_source(&diff, &[])
 }
 
 /// What changes in credentials.toml, by profile id and fingerprint only.
 fn credentials_summary(before: Option<&Path>, after: &Path) -> Vec<String> {
     use secrecy::ExposeSecret;
     let read = |p: &Path| {
-        crate::credentials::Store::read(p)
+        crate::secrets::credentials::Store::read(p)
             .entries
             .into_iter()
             .map(|e| {
                 (
                     e.id.clone(),
-                    crate::secret::describe(e.secret.expose_secret()),
+                    crate::secrets::mask::describe(e.secret.expose_secret()),
                 )
             })
             .collect::<std::collections::BTreeMap<_, _>>()
@@ -260,12 +263,12 @@ fn restore(ctx: &Ctx, paths: &Paths, args: RestoreArgs) -> Outcome {
     // Check the backup before anything is touched.
     let problems = match entry.of {
         Of::Config => {
-            let l = crate::load::load(&ctx.env, &ctx.opts.for_file_text(&text))
+            let l = crate::config::load::load(&ctx.env, &ctx.opts.for_file_text(&text))
                 .map_err(Failure::from)?;
             let errs: Vec<String> = l.errors().map(|d| d.render(&l.env, l.sources())).collect();
             (!errs.is_empty()).then(|| errs.join("\n"))
         }
-        _ => crate::credentials::Store::read(&entry.path).error,
+        _ => crate::secrets::credentials::Store::read(&entry.path).error,
     };
     if let Some(p) = &problems
         && !args.force

@@ -3,9 +3,9 @@ use serde_json::json;
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::catalog::Catalog;
-use crate::diagnostics::Severity;
+use crate::config::diagnostics::Severity;
 use crate::doctor::{self, Finding, Inputs};
+use crate::providers::catalog::Catalog;
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -20,12 +20,12 @@ pub struct DoctorArgs {
 
 fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli = crate::load::load(&ctx.env, &ctx.opts)?;
-    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let cli = crate::config::load::load(&ctx.env, &ctx.opts)?;
+    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
     view.require_given_file(&ctx.service_opts)
         .map_err(Failure::error)?;
     let service = match &view.environment {
-        Some(env) => Some(crate::load::load(env, &Default::default())?),
+        Some(env) => Some(crate::config::load::load(env, &Default::default())?),
         None => None,
     };
     Ok(doctor::check(&Inputs {

@@ -7,9 +7,9 @@ use serde_json::json;
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::credentials::{self, Store};
-use crate::load::{LoadOptions, load};
-use crate::receipt::Receipt;
+use crate::config::load::{LoadOptions, load};
+use crate::gateway::receipt::Receipt;
+use crate::secrets::credentials::{self, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
@@ -77,7 +77,7 @@ pub fn status_with_token(listen: &str, token: Option<&str>) -> Result<u16, Strin
     match req.call() {
         Ok(r) => Ok(r.status()),
         Err(ureq::Error::Status(code, _)) => Ok(code),
-        Err(e) => Err(crate::probe::scrub(
+        Err(e) => Err(crate::providers::probe::scrub(
             &e.to_string(),
             &token.into_iter().collect::<Vec<_>>(),
         )),
@@ -92,7 +92,7 @@ struct Finding {
 
 fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let cli = load(&ctx.env, &ctx.opts)?;
-    let service = super::service_check::service_loaded(ctx);
+    let service = super::service::check::service_loaded(ctx);
     // The receipt where the service writes it (its home), else where the CLI looks.
     let receipt_path = service
         .as_ref()
@@ -158,10 +158,10 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
         fix: (!same_file)
             .then(|| "clawctl service install --force && clawctl gateway restart".into()),
     });
-    let current_hash = crate::load::read_text_file(&receipt.config_path, "config")
+    let current_hash = crate::config::load::read_text_file(&receipt.config_path, "config")
         .ok()
         .flatten()
-        .map(|t| crate::load::sha256_hex(t.as_bytes()));
+        .map(|t| crate::config::load::sha256_hex(t.as_bytes()));
     let fresh = current_hash == receipt.config_sha256;
     findings.push(Finding {
         ok: fresh,
@@ -255,11 +255,11 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
 }
 
 pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
-    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
     // What the *next* start will read: the definition's environment when there is a
     // manager; the running process's own (SIGHUP reload) when started by hand.
     let next_env = match view.definition() {
-        Some(d) => crate::service_view::definition_environment(&ctx.env, d),
+        Some(d) => crate::service::view::definition_environment(&ctx.env, d),
         None => match &view.environment {
             Some(e) => e.clone(),
             None => ctx.env.clone(),
@@ -275,7 +275,7 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
     }
     let receipt_path = loaded.paths.receipt();
     let method = if let Some(d) = view.definition() {
-        match crate::service_manager::restart(d) {
+        match crate::service::manager::restart(d) {
             Ok(how) => how,
             Err(e) => return Err(Failure::error(e)),
         }

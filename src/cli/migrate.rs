@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
+use crate::config::model::CURRENT_VERSION;
+use crate::env::paths::Paths;
 use crate::migrate::command::{self, Outcome as Migrated};
 use crate::migrate::legacy::{self, LegacyMove, Plan};
-use crate::model::CURRENT_VERSION;
-use crate::paths::Paths;
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -69,14 +69,14 @@ pub fn run(ctx: &Ctx, args: MigrateArgs) -> Outcome {
 fn old_home_view(ctx: &Ctx, m: &LegacyMove) -> crate::env::Environment {
     let mut env = ctx.env.clone();
     env.vars.insert(
-        crate::env_vars::CLAWCTL_HOME.into(),
+        crate::env::vars::CLAWCTL_HOME.into(),
         m.from_home.display().to_string(),
     );
     env.vars.insert(
-        crate::env_vars::CLAWCTL_CONFIG.into(),
+        crate::env::vars::CLAWCTL_CONFIG.into(),
         m.from_home.join("config.toml").display().to_string(),
     );
-    env.vars.remove(crate::env_vars::CLAWCTL_PROFILE);
+    env.vars.remove(crate::env::vars::CLAWCTL_PROFILE);
     env
 }
 
@@ -107,7 +107,7 @@ fn to_json(o: &Migrated, moved: Option<&LegacyMove>, notes: &[String], dry_run: 
             "profile": s.profile,
             "provider": s.provider,
             "from_key": s.key.to_string(),
-            "secret": crate::secret::describe(secrecy::ExposeSecret::expose_secret(&s.secret)),
+            "secret": crate::secrets::mask::describe(secrecy::ExposeSecret::expose_secret(&s.secret)),
         })).collect::<Vec<_>>(),
         "credentials_changed": o.credentials_changed,
         "moved_files": moved.map(|m| m.files.iter().map(|f| json!({

@@ -2,26 +2,20 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::load::LoadOptions;
 use crate::env::Environment;
-use crate::load::LoadOptions;
 
 mod backups;
 mod completions;
-mod config_get;
-mod config_list;
-mod config_path;
-mod config_schema;
-mod config_set;
-mod config_unset;
-mod config_validate;
+mod config;
 mod doctor;
 pub(crate) mod gateway;
 mod migrate;
-mod models_status;
+mod models;
 pub mod onboard;
 pub mod output;
-mod service_check;
-pub(crate) mod service_cmd;
+pub mod prompt;
+pub(crate) mod service;
 pub mod show;
 mod status;
 mod transfer;
@@ -78,7 +72,7 @@ pub enum Command {
     Gateway(gateway::GatewayCommand),
     /// Install, show or remove the gateway service definition.
     #[command(subcommand)]
-    Service(service_cmd::ServiceCommand),
+    Service(service::ServiceCommand),
     /// Import settings from an OpenClaw config (openclaw.json) or a clawctl export bundle.
     Import(transfer::ImportArgs),
     /// Export config (and, with --include-secrets, credentials) for another machine.
@@ -95,32 +89,32 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Show every config location considered, which one is used and why.
-    Path(config_path::PathArgs),
+    Path(config::path::PathArgs),
     /// Print the effective value of a key.
-    Get(config_get::GetArgs),
+    Get(config::get::GetArgs),
     /// List effective values, git-style: origin<TAB>key=value.
-    List(config_list::ListArgs),
+    List(config::list::ListArgs),
     /// Set a key in config.toml, typed by the schema, keeping comments and layout.
-    Set(config_set::SetArgs),
+    Set(config::set::SetArgs),
     /// Remove a key from config.toml.
-    Unset(config_unset::UnsetArgs),
+    Unset(config::unset::UnsetArgs),
     /// Check the config against the schema and cross-field rules.
-    Validate(config_validate::ValidateArgs),
+    Validate(config::validate::ValidateArgs),
     /// Print the JSON Schema of config.toml.
-    Schema(config_schema::SchemaArgs),
+    Schema(config::schema::SchemaArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Per provider: the key each view uses, its source, endpoint, and (--probe) whether it works.
-    Status(models_status::ModelsStatusArgs),
+    Status(models::status::ModelsStatusArgs),
 }
 
 /// What every command gets: the CLI's environment and the global options.
 pub struct Ctx {
     pub env: Environment,
     pub opts: LoadOptions,
-    pub service_opts: crate::service_view::ServiceOptions,
+    pub service_opts: crate::service::view::ServiceOptions,
 }
 
 pub fn main() -> i32 {
@@ -139,27 +133,27 @@ pub fn main() -> i32 {
             sets: cli.global.sets.clone(),
             ..Default::default()
         },
-        service_opts: crate::service_view::ServiceOptions {
+        service_opts: crate::service::view::ServiceOptions {
             service_file: cli.global.service_file.clone(),
             pid: cli.global.pid,
         },
     };
     let result = match cli.command {
         Command::Config(c) => match c {
-            ConfigCommand::Path(a) => config_path::run(&ctx, a),
-            ConfigCommand::Get(a) => config_get::run(&ctx, a),
-            ConfigCommand::List(a) => config_list::run(&ctx, a),
-            ConfigCommand::Set(a) => config_set::run(&ctx, a),
-            ConfigCommand::Unset(a) => config_unset::run(&ctx, a),
-            ConfigCommand::Validate(a) => config_validate::run(&ctx, a),
-            ConfigCommand::Schema(a) => config_schema::run(&ctx, a),
+            ConfigCommand::Path(a) => config::path::run(&ctx, a),
+            ConfigCommand::Get(a) => config::get::run(&ctx, a),
+            ConfigCommand::List(a) => config::list::run(&ctx, a),
+            ConfigCommand::Set(a) => config::set::run(&ctx, a),
+            ConfigCommand::Unset(a) => config::unset::run(&ctx, a),
+            ConfigCommand::Validate(a) => config::validate::run(&ctx, a),
+            ConfigCommand::Schema(a) => config::schema::run(&ctx, a),
         },
         Command::Onboard(a) => onboard::run(&ctx, a),
-        Command::Models(ModelsCommand::Status(a)) => models_status::run(&ctx, a),
+        Command::Models(ModelsCommand::Status(a)) => models::status::run(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Gateway(g) => gateway::run(&ctx, g),
-        Command::Service(s) => service_cmd::run(&ctx, s),
+        Command::Service(s) => service::run(&ctx, s),
         Command::Import(a) => transfer::import(&ctx, a),
         Command::Export(a) => transfer::export(&ctx, a),
         Command::Migrate(a) => migrate::run(&ctx, a),

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::catalog::{Catalog, Provider, Region};
-use crate::keypath::KeyPath;
-use crate::model::{AuthMode, split_model_ref};
-use crate::prompt::{Prompter, Terminal};
-use crate::writer::{NewCredential, edit_config};
+use crate::cli::prompt::{Prompter, Terminal};
+use crate::config::keypath::KeyPath;
+use crate::config::model::{AuthMode, split_model_ref};
+use crate::providers::catalog::{Catalog, Provider, Region};
+use crate::write::transaction::{NewCredential, edit_config};
 
 #[derive(Debug, Args, Default)]
 pub struct OnboardArgs {
@@ -86,7 +86,7 @@ pub fn run_with(
     stdin: &mut dyn Read,
 ) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
+    let loaded = crate::config::load::load(&ctx.env, &ctx.opts)?;
     let current_default = loaded.config.primary_model().map(String::from);
     let plan = match prompter {
         Some(p) => interactive_plan(ctx, &catalog, current_default.as_deref(), p)?,
@@ -105,7 +105,7 @@ fn provider_and_region<'a>(
             .into_iter()
             .map(String::from)
             .collect();
-        let hint = crate::schema::best_match(choice, &choices)
+        let hint = crate::config::schema::best_match(choice, &choices)
             .map(|m| format!("did you mean `{m}`? "))
             .unwrap_or_default();
         Failure::usage(format!(
@@ -139,7 +139,7 @@ fn check_shape(
     };
     Err(Failure::error(format!(
         "this key ({}) does not look like a {} key: {hint}\n  help: keys are not interchangeable between providers; pass --force to save it anyway",
-        crate::secret::describe(key),
+        crate::secrets::mask::describe(key),
         provider.name
     )))
 }
@@ -278,7 +278,7 @@ fn interactive_plan(
             Some((var, k)) => {
                 p.explain(&format!(
                     "${var} is set in this shell: {}.",
-                    crate::secret::describe(k)
+                    crate::secrets::mask::describe(k)
                 ));
                 p.confirm(
                     &format!("Store the key from ${var} (so the service can read it)?"),
@@ -354,9 +354,9 @@ fn interactive_plan(
 
 /// Whether token mode is on and no gateway token exists in this view.
 fn gateway_token_needed(ctx: &Ctx) -> Result<bool, Failure> {
-    let loaded = crate::load::load(&ctx.env, &ctx.opts.fast())?;
-    let store = crate::credentials::Store::read(&loaded.paths.credentials);
-    let r = crate::credentials::resolve_gateway_token(&loaded, &store);
+    let loaded = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
+    let store = crate::secrets::credentials::Store::read(&loaded.paths.credentials);
+    let r = crate::secrets::credentials::resolve_gateway_token(&loaded, &store);
     Ok(r.needs_key && r.winner().is_none() && loaded.config.gateway.auth.token.is_none())
 }
 
@@ -377,14 +377,14 @@ fn generate_token() -> Result<SecretString, Failure> {
 /// Restart the installed service, or install it; a failure is reported, not fatal:
 /// the key is stored either way.
 fn update_service(ctx: &Ctx) {
-    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
     let result = if view.definition().is_some() {
         super::gateway::restart(ctx, super::gateway::RestartArgs { wait: 10 })
     } else {
-        super::service_cmd::install(
+        super::service::install(
             ctx,
-            super::service_cmd::InstallArgs {
-                platform: super::service_cmd::PlatformArgs { platform: None },
+            super::service::InstallArgs {
+                platform: super::service::PlatformArgs { platform: None },
                 force: false,
                 no_start: false,
             },
@@ -428,10 +428,10 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     let catalog_entry = catalog.get(&plan.catalog_id);
     let (_, applied) = edit_config(&ctx.env, &ctx.opts, false, creds, |doc| {
         let mut set = |path: KeyPath, v: Value| -> Result<(), Failure> {
-            let current =
-                crate::tomlconv::item_at(doc.as_item(), &path).map(crate::tomlconv::item_to_json);
+            let current = crate::config::tomlconv::item_at(doc.as_item(), &path)
+                .map(crate::config::tomlconv::item_to_json);
             if current.as_ref() != Some(&v) {
-                crate::edit::set(doc, &path, &v, false, false)
+                crate::config::edit::set(doc, &path, &v, false, false)
                     .map_err(|e| Failure::error(e.to_string()))?;
             }
             Ok(())
@@ -475,14 +475,14 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             && m.0 == id
         {
             let models_path = provider_path.child("models");
-            let cur = crate::tomlconv::item_at(doc.as_item(), &models_path)
-                .map(crate::tomlconv::item_to_json);
+            let cur = crate::config::tomlconv::item_at(doc.as_item(), &models_path)
+                .map(crate::config::tomlconv::item_to_json);
             if !cur
                 .as_ref()
                 .and_then(Value::as_array)
                 .is_some_and(|a| a.iter().any(|x| x == m.1))
             {
-                crate::edit::set(doc, &models_path, &json!(m.1), true, false)
+                crate::config::edit::set(doc, &models_path, &json!(m.1), true, false)
                     .map_err(|e| Failure::error(e.to_string()))?;
             }
         }
@@ -490,18 +490,18 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     })?;
 
     // What the views see now.
-    let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
-    let store = crate::credentials::Store::read(&loaded.paths.credentials);
-    let cli_view = crate::credentials::resolve_provider(&loaded, &store, catalog, &id);
+    let loaded = crate::config::load::load(&ctx.env, &ctx.opts)?;
+    let store = crate::secrets::credentials::Store::read(&loaded.paths.credentials);
+    let cli_view = crate::secrets::credentials::resolve_provider(&loaded, &store, catalog, &id);
     let probe = if plan.probe {
-        super::models_status::probe_provider(ctx, &loaded, &store, catalog, &id)
+        super::models::status::probe_provider(ctx, &loaded, &store, catalog, &id)
     } else {
         None
     };
     if plan.update_service {
         update_service(ctx);
     }
-    let service = super::service_check::key_visibility(ctx, catalog, &id);
+    let service = super::service::check::key_visibility(ctx, catalog, &id);
     let probe_failed = probe.as_ref().is_some_and(|p| !p.ok);
 
     if json_out {
@@ -509,9 +509,9 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             "provider": id,
             "region": plan.region.id,
             "profile": if plan.key.is_some() { Some(profile.clone()) } else { None },
-            "key": plan.key.as_ref().map(|k| crate::secret::describe(k.expose_secret())),
+            "key": plan.key.as_ref().map(|k| crate::secrets::mask::describe(k.expose_secret())),
             "key_from": plan.key_source,
-            "gateway_token_generated": new_token.as_ref().map(|t| crate::secret::describe(t.expose_secret())),
+            "gateway_token_generated": new_token.as_ref().map(|t| crate::secrets::mask::describe(t.expose_secret())),
             "config": applied.config,
             "config_changed": applied.changed,
             "credentials_changed": applied.credentials_changed,
@@ -527,7 +527,7 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
         println!(
             "stored the {} key {} (from {}) as profile {profile} in {}",
             catalog_entry.map(|p| p.name.as_str()).unwrap_or(&id),
-            crate::secret::describe(k.expose_secret()),
+            crate::secrets::mask::describe(k.expose_secret()),
             plan.key_source,
             env.display_path(&loaded.paths.credentials)
         );
@@ -535,7 +535,7 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     if let Some(t) = &new_token {
         println!(
             "generated a gateway token {} (profile gateway:default) for the dashboard and the CLI",
-            crate::secret::describe(t.expose_secret())
+            crate::secrets::mask::describe(t.expose_secret())
         );
     }
     println!(

@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::catalog::Catalog;
-use crate::credentials::{self, Resolved, Store};
-use crate::load::Loaded;
+use crate::config::load::Loaded;
+use crate::providers::catalog::Catalog;
+use crate::secrets::credentials::{self, Resolved, Store};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -68,7 +68,7 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
     for id in ids {
         let k = credentials::resolve_provider(l, &side.store, catalog, id);
         r.push((format!("{id} key"), key_text(&k)));
-        let ep = super::models_status::endpoint(l, catalog, id)
+        let ep = super::models::status::endpoint(l, catalog, id)
             .map(|e| e.base_url)
             .unwrap_or_else(|| "-".into());
         r.push((format!("{id} endpoint"), ep));
@@ -84,17 +84,20 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli_loaded = crate::load::load(&ctx.env, &ctx.opts.fast())?;
+    let cli_loaded = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
     let cli = Side {
         store: Store::read(&cli_loaded.paths.credentials),
         loaded: cli_loaded,
     };
-    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
     view.require_given_file(&ctx.service_opts)
         .map_err(Failure::error)?;
     let service = match &view.environment {
         Some(env) => {
-            let l = crate::load::load(env, &crate::load::LoadOptions::default().fast())?;
+            let l = crate::config::load::load(
+                env,
+                &crate::config::load::LoadOptions::default().fast(),
+            )?;
             Some(Side {
                 store: Store::read(&l.paths.credentials),
                 loaded: l,

@@ -11,11 +11,11 @@ use toml_edit::DocumentMut;
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::bundle::{self, Bundle, BundleCredential, BundleService};
-use crate::catalog::Catalog;
-use crate::keypath::KeyPath;
-use crate::model::AuthMode;
-use crate::writer::{NewCredential, edit_config};
+use crate::config::keypath::KeyPath;
+use crate::config::model::AuthMode;
+use crate::providers::catalog::Catalog;
+use crate::transfer::bundle::{self, Bundle, BundleCredential, BundleService};
+use crate::write::transaction::{NewCredential, edit_config};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
@@ -72,7 +72,7 @@ fn guess(path: &std::path::Path, text: &str) -> Source {
 
 fn from_openclaw(ctx: &Ctx, path: &std::path::Path) -> Result<Incoming, Failure> {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let imp = crate::import_openclaw::import_openclaw(path, &catalog)
+    let imp = crate::transfer::openclaw::import_openclaw(path, &catalog)
         .map_err(|e| Failure::error(e.to_string()))?;
     let credentials = imp
         .credentials
@@ -98,7 +98,7 @@ fn from_openclaw(ctx: &Ctx, path: &std::path::Path) -> Result<Incoming, Failure>
             "{} → credentials.toml profile {} ({})",
             c.from,
             c.profile_id,
-            crate::secret::describe(&c.secret)
+            crate::secrets::mask::describe(&c.secret)
         ));
     }
     Ok(Incoming {
@@ -180,7 +180,7 @@ fn leaves(value: &serde_json::Value, base: &KeyPath, out: &mut Vec<(KeyPath, ser
 
 pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
     let path = ctx.env.resolve_path(&args.path.to_string_lossy());
-    let text = crate::load::read_text_file(&path, "import file")
+    let text = crate::config::load::read_text_file(&path, "import file")
         .map_err(|d| Failure::error(d.message))?
         .ok_or_else(|| Failure::error(format!("{}: no such file", path.display())))?;
     let source = args.from.unwrap_or_else(|| guess(&path, &text));
@@ -188,7 +188,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
         Source::Openclaw => from_openclaw(ctx, &path)?,
         Source::Bundle => from_bundle(ctx, &path, &text)?,
     };
-    let paths = crate::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
+    let paths = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
         .map_err(|e| Failure::usage(e.0))?;
     let existing = std::fs::read_to_string(&paths.config).ok();
     if existing.is_some() && !args.merge && !args.dry_run {
@@ -209,7 +209,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             if merge {
                 let mut items = Vec::new();
                 leaves(
-                    &crate::tomlconv::item_to_json(new_doc.as_item()),
+                    &crate::config::tomlconv::item_to_json(new_doc.as_item()),
                     &KeyPath::root(),
                     &mut items,
                 );
@@ -217,7 +217,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
                     if k.is_empty() {
                         continue;
                     }
-                    crate::edit::set(doc, &k, &v, false, true)
+                    crate::config::edit::set(doc, &k, &v, false, true)
                         .map_err(|e| Failure::error(format!("cannot merge `{k}`: {e}")))?;
                 }
             } else {
@@ -279,18 +279,18 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
 }
 
 pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
-    let paths = crate::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
+    let paths = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
         .map_err(|e| Failure::usage(e.0))?;
     let home = ctx.env.home.clone().unwrap_or_default();
-    let config = crate::load::read_text_file(&paths.config, "config file")
+    let config = crate::config::load::read_text_file(&paths.config, "config file")
         .map_err(|d| Failure::error(d.message))?;
-    let loaded = crate::load::load(&ctx.env, &ctx.opts)?;
+    let loaded = crate::config::load::load(&ctx.env, &ctx.opts)?;
     if !loaded.is_valid() {
         eprintln!("warning: the config has errors; they are exported as they are");
     }
     let credentials = if args.include_secrets {
         use secrecy::ExposeSecret;
-        let store = crate::credentials::Store::read(&paths.credentials);
+        let store = crate::secrets::credentials::Store::read(&paths.credentials);
         if let Some(e) = &store.error {
             return Err(Failure::error(e.clone()));
         }
@@ -318,7 +318,11 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
         (Some(text), false) => {
             let mut paths_out = Vec::new();
             if let Some(v) = loaded.file_value() {
-                crate::writer::secret_literal_paths(v, &KeyPath::root(), &mut paths_out);
+                crate::write::transaction::secret_literal_paths(
+                    v,
+                    &KeyPath::root(),
+                    &mut paths_out,
+                );
             }
             if paths_out.is_empty() {
                 Some(text)
@@ -327,7 +331,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
                     .parse()
                     .map_err(|_| Failure::error("config.toml does not parse"))?;
                 for p in &paths_out {
-                    let _ = crate::edit::unset(&mut doc, p);
+                    let _ = crate::config::edit::unset(&mut doc, p);
                     eprintln!(
                         "not exported: `{p}` holds a literal secret (move it with `clawctl doctor --fix`, or export with --include-secrets)"
                     );
@@ -337,11 +341,11 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
         }
         (c, _) => c,
     };
-    let view = crate::service_view::discover(&ctx.env, &ctx.service_opts);
+    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
     let ours = [
-        crate::env_vars::CLAWCTL_HOME,
-        crate::env_vars::CLAWCTL_CONFIG,
-        crate::env_vars::CLAWCTL_PROFILE,
+        crate::env::vars::CLAWCTL_HOME,
+        crate::env::vars::CLAWCTL_CONFIG,
+        crate::env::vars::CLAWCTL_PROFILE,
     ];
     let service = BundleService {
         installed: view.definition().is_some(),
@@ -354,8 +358,8 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
                     .iter()
                     .filter(|v| {
                         !ours.contains(&v.name.as_str())
-                            && !crate::secret::is_sensitive_name(&v.name)
-                            && !crate::secret::looks_secret(&v.value)
+                            && !crate::secrets::mask::is_sensitive_name(&v.name)
+                            && !crate::secrets::mask::looks_secret(&v.value)
                     })
                     .map(|v| (v.name.clone(), bundle::home_relative(&v.value, &home)))
                     .collect()
@@ -376,7 +380,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
         Some(out) => {
             let out = ctx.env.resolve_path(&out.to_string_lossy());
             let mode = if b.has_secrets() { 0o600 } else { 0o644 };
-            crate::safe_write::write_generated(&out, &text, mode)
+            crate::write::safe_write::write_generated(&out, &text, mode)
                 .map_err(|e| Failure::error(e.to_string()))?;
             eprintln!(
                 "exported to {}{}",

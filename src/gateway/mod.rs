@@ -3,6 +3,7 @@
 //! loaded — so "which config and which key does the running service use?" has an
 //! answer from the service itself.
 
+pub mod receipt;
 pub mod server;
 pub mod state;
 

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::config::load::LoadOptions;
+use crate::config::model::GatewayAuthMode;
 use crate::env::Environment;
-use crate::load::LoadOptions;
-use crate::model::GatewayAuthMode;
 
 use super::state::{GatewayState, prepare, token_matches};
 
@@ -91,7 +91,9 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
         }
     }
     // Remove the receipt only if it is still ours.
-    if crate::receipt::Receipt::read(&receipt_path).is_ok_and(|r| r.pid == std::process::id()) {
+    if crate::gateway::receipt::Receipt::read(&receipt_path)
+        .is_ok_and(|r| r.pid == std::process::id())
+    {
         let _ = std::fs::remove_file(&receipt_path);
     }
     log("stopped");

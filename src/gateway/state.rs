@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::catalog::Catalog;
-use crate::credentials::{self, Resolved, Store};
+use crate::config::load::{LoadOptions, Loaded, load};
+use crate::config::model::GatewayAuthMode;
 use crate::env::Environment;
-use crate::load::{LoadOptions, Loaded, load};
-use crate::model::GatewayAuthMode;
-use crate::receipt::{Receipt, ReceiptKey};
+use crate::gateway::receipt::{Receipt, ReceiptKey};
+use crate::providers::catalog::Catalog;
+use crate::secrets::credentials::{self, Resolved, Store};
 
 pub struct GatewayState {
     pub loaded: Loaded,
@@ -58,7 +58,7 @@ pub fn prepare(
     let mut vars_used: Vec<String> = env
         .vars
         .keys()
-        .filter(|k| k.starts_with(crate::env_vars::CONFIG_OVERRIDE_PREFIX))
+        .filter(|k| k.starts_with(crate::env::vars::CONFIG_OVERRIDE_PREFIX))
         .cloned()
         .collect();
     for (id, r) in credentials::resolve_all(&loaded, &store, &catalog) {

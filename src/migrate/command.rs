@@ -1,5 +1,5 @@
 //! `clawctl migrate` without the printing: plan on the file as read, then apply in
-//! one step through `writer::edit_config` (lock, re-check, validate, back up,
+//! one step through `transaction::edit_config` (lock, re-check, validate, back up,
 //! atomic write, credentials in the same step).
 
 use std::path::{Path, PathBuf};
@@ -8,12 +8,12 @@ use secrecy::ExposeSecret;
 use toml_edit::DocumentMut;
 
 use super::{MigrateError, Migration, OpContext, Report, migrate, pending};
-use crate::credentials::Store;
+use crate::config::load::{LoadOptions, load, read_text_file, sha256_hex};
 use crate::env::Environment;
+use crate::env::paths::Paths;
 use crate::failure::Failure;
-use crate::load::{LoadOptions, load, read_text_file, sha256_hex};
-use crate::paths::Paths;
-use crate::writer::{self, NewCredential};
+use crate::secrets::credentials::Store;
+use crate::write::transaction::{self, NewCredential};
 
 /// What `migrate` did (or, with `dry_run`, would do) to one config file.
 #[derive(Debug, Default)]
@@ -64,8 +64,8 @@ fn locate_error(e: &MigrateError, env: &Environment, path: &Path, text: &str) ->
         .as_ref()
         .and_then(|k| {
             let doc = toml_edit::ImDocument::parse(text).ok()?;
-            let span = crate::tomlconv::SpanMap::from_document(&doc).locate(k)?;
-            let pos = crate::tomlconv::offset_to_pos(text, span.start);
+            let span = crate::config::tomlconv::SpanMap::from_document(&doc).locate(k)?;
+            let pos = crate::config::tomlconv::offset_to_pos(text, span.start);
             Some(format!(":{}:{}", pos.line, pos.col))
         })
         .unwrap_or_default();
@@ -131,7 +131,7 @@ pub fn run(env: &Environment, opts: &LoadOptions, dry_run: bool) -> Result<Outco
     );
 
     let mut invalid = None;
-    let (report, applied) = writer::edit_config(env, opts, dry_run, creds, |doc| {
+    let (report, applied) = transaction::edit_config(env, opts, dry_run, creds, |doc| {
         if doc.to_string() != text {
             return Err(Failure::error(format!(
                 "{} changed while clawctl was migrating it; nothing was written. Run `clawctl migrate` again",
@@ -166,7 +166,7 @@ pub fn run(env: &Environment, opts: &LoadOptions, dry_run: bool) -> Result<Outco
         Ok(report)
     })?;
     out.report = report;
-    out.diff = writer::scrub(&applied.diff(), &secrets);
+    out.diff = transaction::scrub(&applied.diff(), &secrets);
     out.written = applied.written;
     out.backup = applied.backup;
     out.credentials_changed = applied.credentials_changed;

@@ -16,8 +16,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::paths::Paths;
-use crate::safe_write::{self, Target};
+use crate::env::paths::Paths;
+use crate::write::safe_write::{self, Target};
 
 /// One file to move.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -5,7 +5,7 @@
 //!
 //! The engine works on the toml_edit document, not on the typed config: the files it
 //! exists for use keys the current schema rejects (`gateway.token`, `baseUrl`).
-//! Only the result is validated (by the caller, through `writer::edit_config`).
+//! Only the result is validated (by the caller, through `transaction::edit_config`).
 
 pub mod command;
 pub mod legacy;
@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use toml_edit::{DocumentMut, Item, Table};
 
-use crate::keypath::KeyPath;
-use crate::model::CURRENT_VERSION;
+use crate::config::keypath::KeyPath;
+use crate::config::model::CURRENT_VERSION;
 pub use ops::{MovedSecret, Op, OpContext};
 
 /// Every migration file, in order. A test checks that each file in `migrations/`
@@ -216,27 +216,27 @@ impl Report {
 /// name and by the value's shape. Cheap tests run first: this is called for every
 /// string of a file when a diff is scrubbed, and schema lookups walk the schema.
 pub fn is_sensitive(path: &KeyPath, value: &str) -> bool {
-    use crate::secret::{self, SecretValue};
+    use crate::secrets::mask::{self, SecretValue};
     if matches!(
-        secret::classify(value),
+        mask::classify(value),
         SecretValue::CredRef(_) | SecretValue::EnvRef(_)
     ) {
         return false;
     }
     let last = path.last_key().unwrap_or_default();
-    if secret::is_sensitive_name(last) {
+    if mask::is_sensitive_name(last) {
         return true;
     }
-    if schema_secret_names().contains(last) && crate::schema::is_secret(path) {
+    if schema_secret_names().contains(last) && crate::config::schema::is_secret(path) {
         return true;
     }
     let mut keys = path.keys();
     let free_map = matches!((keys.next(), keys.next()), (Some("env"), Some("vars")))
         || path.keys().any(|k| k == "headers");
-    if free_map && secret::is_secret_leaf(path, value) {
+    if free_map && mask::is_secret_leaf(path, value) {
         return true;
     }
-    secret::looks_secret(value) && !crate::schema::is_known(path)
+    mask::looks_secret(value) && !crate::config::schema::is_known(path)
 }
 
 /// Names of the schema's `x-secret` properties: a key with another name is not one.
@@ -260,7 +260,7 @@ fn schema_secret_names() -> &'static std::collections::BTreeSet<String> {
             }
         }
         let mut out = std::collections::BTreeSet::new();
-        walk(crate::schema::schema(), &mut out);
+        walk(crate::config::schema::schema(), &mut out);
         out
     })
 }
@@ -269,7 +269,9 @@ fn schema_secret_names() -> &'static std::collections::BTreeSet<String> {
 pub fn show(path: &KeyPath, value: &Json) -> String {
     fn redact(path: &KeyPath, v: &Json) -> Json {
         match v {
-            Json::String(s) if is_sensitive(path, s) => Json::String(crate::secret::describe(s)),
+            Json::String(s) if is_sensitive(path, s) => {
+                Json::String(crate::secrets::mask::describe(s))
+            }
             Json::Object(m) => Json::Object(
                 m.iter()
                     .map(|(k, v)| (k.clone(), redact(&path.child(k.as_str()), v)))
@@ -307,7 +309,7 @@ pub fn sensitive_strings(doc: &Item) -> Vec<String> {
     }
     let mut out = Vec::new();
     walk(
-        &crate::tomlconv::item_to_json(doc),
+        &crate::config::tomlconv::item_to_json(doc),
         &KeyPath::root(),
         &mut out,
     );
@@ -341,7 +343,7 @@ pub fn file_version(doc: &DocumentMut) -> Result<u32, MigrateError> {
                     key.clone(),
                     format!(
                         "`meta.version` must be a whole number, found {}",
-                        crate::tomlconv::item_to_json(item)
+                        crate::config::tomlconv::item_to_json(item)
                     ),
                 )
                 .with_help("write `version = N` under [meta] (0 if you do not know)")
@@ -406,7 +408,7 @@ pub fn migrate(doc: &mut DocumentMut, cx: &mut OpContext) -> Result<Report, Migr
 /// where `clawctl` puts it in files it creates.
 fn stamp(doc: &mut DocumentMut, version: u32) -> Result<Change, MigrateError> {
     let key = version_key();
-    let old = tree::get(doc.as_item(), &key).map(crate::tomlconv::item_to_json);
+    let old = tree::get(doc.as_item(), &key).map(crate::config::tomlconv::item_to_json);
     let message = match &old {
         Some(o) => format!("`meta.version`: {o} → {version}"),
         None => format!("set `meta.version` = {version}"),
@@ -544,7 +546,7 @@ mod tests {
 
     #[test]
     fn provider_id_maps_follow_the_catalog() {
-        let catalog = crate::catalog::Catalog::builtin();
+        let catalog = crate::providers::catalog::Catalog::builtin();
         for m in all() {
             for op in &m.ops {
                 if let Op::MapValue { from, to, .. } = op {

@@ -12,11 +12,11 @@ use toml_edit::{Item, Value};
 use super::pattern::{Match, Pattern, fill_template, template_arity};
 use super::tree::{self, TreeError};
 use super::{Change, MigrateError, Removed, show};
-use crate::keypath::KeyPath;
-use crate::load::sha256_hex;
-use crate::model::{AuthMode, split_model_ref};
-use crate::secret::{self, SecretValue};
-use crate::tomlconv::{item_to_json, json_to_toml_value, value_to_json};
+use crate::config::keypath::KeyPath;
+use crate::config::load::sha256_hex;
+use crate::config::model::{AuthMode, split_model_ref};
+use crate::config::tomlconv::{item_to_json, json_to_toml_value, value_to_json};
+use crate::secrets::mask::{self, SecretValue};
 
 /// One `[[op]]` entry of a migration file. `kind` selects the operation; `reason`
 /// (required for `delete`) is added to each sentence the operation reports.
@@ -96,7 +96,7 @@ impl std::fmt::Debug for MovedSecret {
         f.debug_struct("MovedSecret")
             .field("profile", &self.profile)
             .field("key", &self.key.to_string())
-            .field("secret", &secret::describe(self.secret.expose_secret()))
+            .field("secret", &mask::describe(self.secret.expose_secret()))
             .finish()
     }
 }
@@ -558,13 +558,13 @@ fn move_secret(
         let Some(literal) = slot.as_str().map(String::from) else {
             continue;
         };
-        if literal.is_empty() || !matches!(secret::classify(&literal), SecretValue::Literal(_)) {
+        if literal.is_empty() || !matches!(mask::classify(&literal), SecretValue::Literal(_)) {
             continue;
         }
         let wanted = sanitize_profile(&fill_template(profile, &m.captures));
         let (id, already) = allocate(cx, &wanted, &literal);
         tree::replace_value(slot, format!("cred:{id}"));
-        let shown = secret::describe(&literal);
+        let shown = mask::describe(&literal);
         let mut message = if already {
             format!(
                 "`{}` held a literal secret ({shown}); credentials.toml already has it as profile `{id}`, and the config now says \"cred:{id}\"",

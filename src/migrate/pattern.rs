@@ -8,7 +8,7 @@ use std::fmt;
 
 use toml_edit::Item;
 
-use crate::keypath::{KeyPath, Segment};
+use crate::config::keypath::{KeyPath, Segment};
 
 /// A pattern segment.
 #[derive(Debug, Clone, PartialEq, Eq)]

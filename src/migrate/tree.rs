@@ -6,7 +6,7 @@
 
 use toml_edit::{InlineTable, Item, Key, Table, TableLike, Value};
 
-use crate::keypath::{KeyPath, Segment};
+use crate::config::keypath::{KeyPath, Segment};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TreeError {
@@ -54,11 +54,11 @@ fn keys(path: &KeyPath) -> Result<Vec<&str>, TreeError> {
 }
 
 pub fn get<'a>(root: &'a Item, path: &KeyPath) -> Option<&'a Item> {
-    crate::tomlconv::item_at(root, path)
+    crate::config::tomlconv::item_at(root, path)
 }
 
 pub fn get_mut<'a>(root: &'a mut Item, path: &KeyPath) -> Option<&'a mut Item> {
-    crate::tomlconv::item_at_mut(root, path)
+    crate::config::tomlconv::item_at_mut(root, path)
 }
 
 fn table_mut<'a>(root: &'a mut Item, path: &KeyPath) -> Option<&'a mut dyn TableLike> {

@@ -58,12 +58,16 @@
 //!
 //! Secret values live in [`EnvVar::value`] and nowhere else: messages, findings and
 //! errors name variables, never values, and `Debug` of an [`EnvVar`] shows only
-//! [`crate::secret::describe`].
+//! [`crate::secrets::mask::describe`].
 
 pub mod launchd;
 pub mod process;
 pub mod systemd;
 pub mod windows;
+
+pub mod install;
+pub mod manager;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -141,7 +145,7 @@ impl fmt::Debug for EnvVar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnvVar")
             .field("name", &self.name)
-            .field("value", &crate::secret::describe(&self.value))
+            .field("value", &crate::secrets::mask::describe(&self.value))
             .field("evidence", &self.evidence)
             .finish()
     }
@@ -490,7 +494,7 @@ pub(crate) fn dollar_references(value: &str) -> Vec<String> {
             }
             None => name_at(rest),
         };
-        if crate::secret::is_valid_env_name(&name) && !refs.contains(&name) {
+        if crate::secrets::mask::is_valid_env_name(&name) && !refs.contains(&name) {
             refs.push(name);
         }
     }

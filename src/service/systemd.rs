@@ -410,7 +410,7 @@ impl std::fmt::Debug for EnvFileEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnvFileEntry")
             .field("name", &self.name)
-            .field("value", &crate::secret::describe(&self.value))
+            .field("value", &crate::secrets::mask::describe(&self.value))
             .field("line", &self.line)
             .finish()
     }
@@ -463,7 +463,7 @@ pub fn parse_environment_file(text: &str) -> (Vec<EnvFileEntry>, Vec<EnvFileIssu
     let (raw, mut issues) = scan_env_file(text);
     let mut entries: Vec<EnvFileEntry> = Vec::new();
     for a in raw {
-        if !crate::secret::is_valid_env_name(&a.key) {
+        if !crate::secrets::mask::is_valid_env_name(&a.key) {
             let message = match a.key.strip_prefix("export") {
                 Some(rest) if rest.starts_with(WHITESPACE) => format!(
                     "`export {}=` is ignored by systemd (`export` is not allowed in an EnvironmentFile)",
@@ -471,7 +471,7 @@ pub fn parse_environment_file(text: &str) -> (Vec<EnvFileEntry>, Vec<EnvFileIssu
                 ),
                 _ => format!(
                     "`{}` is not a valid variable name; systemd ignores it",
-                    crate::secret::preview(&a.key)
+                    crate::secrets::mask::preview(&a.key)
                 ),
             };
             issues.push(EnvFileIssue {
@@ -698,7 +698,7 @@ pub struct ReadDifference {
 
 impl std::fmt::Debug for ReadDifference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |v: &Option<String>| v.as_deref().map(crate::secret::describe);
+        let show = |v: &Option<String>| v.as_deref().map(crate::secrets::mask::describe);
         f.debug_struct("ReadDifference")
             .field("name", &self.name)
             .field("line", &self.line)
@@ -708,10 +708,10 @@ impl std::fmt::Debug for ReadDifference {
     }
 }
 
-/// Read one `.env` text by dotenv rules ([`crate::dotenv::parse`]) and by systemd's
+/// Read one `.env` text by dotenv rules ([`crate::config::dotenv::parse`]) and by systemd's
 /// `EnvironmentFile=` rules, and return the variables whose values differ, in line order.
 pub fn dotenv_systemd_differences(text: &str) -> Vec<ReadDifference> {
-    let (dotenv_entries, _) = crate::dotenv::parse(text);
+    let (dotenv_entries, _) = crate::config::dotenv::parse(text);
     let (systemd_entries, _) = parse_environment_file(text);
     let mut dotenv: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
     for e in &dotenv_entries {
@@ -909,10 +909,9 @@ impl<'a> UnitBuilder<'a> {
             let Some(resolved) = self.expand(&word, &ev) else {
                 continue;
             };
-            let Some((name, value)) = resolved
-                .split_once('=')
-                .filter(|(k, v)| crate::secret::is_valid_env_name(k) && env_value_is_valid(v))
-            else {
+            let Some((name, value)) = resolved.split_once('=').filter(|(k, v)| {
+                crate::secrets::mask::is_valid_env_name(k) && env_value_is_valid(v)
+            }) else {
                 let msg = format!(
                     "word {} of Environment= is not a valid NAME=value assignment; systemd ignores it",
                     n + 1
@@ -1022,7 +1021,7 @@ impl<'a> UnitBuilder<'a> {
                 continue;
             };
             let name = w.split_once('=').map_or(w.as_str(), |(k, _)| k);
-            if crate::secret::is_valid_env_name(name) {
+            if crate::secrets::mask::is_valid_env_name(name) {
                 self.unset.push((w, ev.clone()));
             } else {
                 let msg = "UnsetEnvironment= entry is not a variable name or NAME=value; systemd ignores it";

@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use clawctl::model::ApiStyle;
+use clawctl::config::model::ApiStyle;
 
 /// Moonshot's answer to a key it does not know (the seed's `HTTP 401: Invalid
 /// Authentication`).

@@ -1,0 +1,93 @@
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::output::print_json;
+use crate::cli::show::value_text;
+use crate::cli::{Ctx, Failure, Outcome};
+use crate::config::keypath::KeyPath;
+use crate::config::load::load;
+use crate::config::schema;
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The key, e.g. `gateway.port` or `models.providers."my.proxy".base_url`.
+    pub key: String,
+    /// Also print where the value comes from.
+    #[arg(long)]
+    pub show_origin: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
+    let key = KeyPath::parse(&args.key).map_err(|e| Failure::usage(e.to_string()))?;
+    if !schema::is_known(&key) {
+        let mut msg = format!("unknown key `{key}`");
+        if let Some(s) = schema::suggest(&key) {
+            msg.push_str(&format!("\n  help: did you mean `{s}`?"));
+        }
+        return Err(Failure::error(msg));
+    }
+    let loaded = load(&ctx.env, &ctx.opts.fast())?;
+    // Errors that make this value unknowable stop us; others are mentioned.
+    let blocking: Vec<_> = loaded
+        .errors()
+        .filter(|d| {
+            d.code == "syntax"
+                || d.code == "unreadable"
+                || d.code == "encoding"
+                || d.code == "not-a-file"
+                || d.code == "too-large"
+                || d.code == "usage"
+                || d.key
+                    .as_ref()
+                    .is_some_and(|k| k.starts_with(&key) || key.starts_with(k))
+        })
+        .collect();
+    if !blocking.is_empty() {
+        let text: Vec<String> = blocking
+            .iter()
+            .map(|d| d.render(&loaded.env, loaded.sources()))
+            .collect();
+        return Err(Failure::error(text.join("\n")));
+    }
+    let others = loaded.errors().count();
+    if others > 0 && !args.json {
+        eprintln!("warning: the config has {others} other error(s); run `clawctl config validate`");
+    }
+    let Some(value) = loaded.get(&key) else {
+        let msg = format!(
+            "`{key}` is not set, and it has no default\n  help: clawctl config set {key} VALUE{}",
+            schema::description_at(&key)
+                .map(|d| format!("\n  about: {}", d.replace('\n', " ")))
+                .unwrap_or_default()
+        );
+        if args.json {
+            print_json(&json!({"key": key.to_string(), "set": false, "value": null}));
+            return Ok(1);
+        }
+        return Err(Failure::error(msg));
+    };
+    let origin = loaded.origin_of(&key);
+    if args.json {
+        print_json(&json!({
+            "key": key.to_string(),
+            "set": true,
+            "value": crate::secrets::mask::redact_tree(&key, value),
+            "secret": crate::secrets::mask::is_secret_leaf(&key, value.as_str().unwrap_or_default()),
+            "origin": origin.as_ref().map(|o| o.to_json()),
+        }));
+        return Ok(0);
+    }
+    let text = value_text(&key, value);
+    if args.show_origin {
+        let label = origin
+            .map(|o| o.label(&loaded.env))
+            .unwrap_or_else(|| "default".into());
+        println!("{label}\t{text}");
+    } else {
+        println!("{text}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,3 @@
+//! `clawctl models …`.
+
+pub mod status;

@@ -1,0 +1,429 @@
+//! `clawctl models status`: per provider, which key each view uses, where it comes
+//! from, which endpoint it goes to, and — with `--probe` — whether the provider
+//! accepts it, and if not, why.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::cli::output::print_json;
+use crate::cli::{Ctx, Failure, Outcome};
+use crate::config::load::Loaded;
+use crate::config::model::{ApiStyle, split_model_ref};
+use crate::providers::catalog::Catalog;
+use crate::providers::probe::{self, ProbeTarget};
+use crate::secrets::credentials::{self, Resolved, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum View {
+    Cli,
+    Service,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsStatusArgs {
+    /// Send one cheap authenticated request per provider.
+    #[arg(long)]
+    pub probe: bool,
+    /// Probe only this provider (implies --probe).
+    #[arg(long, value_name = "ID")]
+    pub probe_provider: Option<String>,
+    /// Whose key to probe with: the service's (default, when a service is found) or the CLI's.
+    #[arg(long, value_enum)]
+    pub view: Option<View>,
+    /// Exit 1 when the default model's provider has no usable key in the service view.
+    #[arg(long)]
+    pub check: bool,
+    /// Probe timeout in seconds.
+    #[arg(long, default_value_t = 8, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The endpoint a provider's requests go to in a view.
+pub struct Endpoint {
+    pub base_url: String,
+    pub api: ApiStyle,
+    pub region: Option<String>,
+    pub headers: BTreeMap<String, String>,
+}
+
+pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint> {
+    let cfg = loaded.config.models.providers.get(id);
+    let entry = catalog.get(id);
+    let base_url = cfg
+        .and_then(|c| c.base_url.clone())
+        .or_else(|| entry.map(|e| e.default_region().base_url.clone()))
+        .filter(|u| !u.is_empty())?;
+    let api = cfg
+        .and_then(|c| c.api)
+        .or(entry.map(|e| e.api))
+        .unwrap_or(ApiStyle::OpenaiCompletions);
+    let region = entry
+        .and_then(|e| e.region_for_url(&base_url))
+        .map(|r| r.name.clone());
+    let headers = cfg
+        .map(|c| {
+            c.headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = match crate::secrets::mask::parse_env_ref(v) {
+                        Some(name) => loaded.env.vars.get(name).cloned().unwrap_or_default(),
+                        None => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Endpoint {
+        base_url,
+        api,
+        region,
+        headers,
+    })
+}
+
+/// What a probe found, ready to print.
+pub struct ProbeReport {
+    pub ok: bool,
+    pub summary: String,
+    pub findings: Vec<String>,
+    pub json: Value,
+}
+
+impl ProbeReport {
+    pub fn to_json(&self) -> Value {
+        self.json.clone()
+    }
+}
+
+pub fn probe_with(
+    loaded: &Loaded,
+    catalog: &Catalog,
+    id: &str,
+    keys: &Resolved,
+    timeout: Duration,
+) -> Option<ProbeReport> {
+    let ep = endpoint(loaded, catalog, id)?;
+    let key = keys.secret();
+    if keys.needs_key && key.is_none() {
+        return Some(ProbeReport {
+            ok: false,
+            summary: format!("not probed: no {id} key in {}", loaded.env.origin),
+            findings: Vec::new(),
+            json: json!({"provider": id, "outcome": "no-key"}),
+        });
+    }
+    let target = ProbeTarget {
+        provider_id: id,
+        base_url: &ep.base_url,
+        api: ep.api,
+        key,
+        headers: &ep.headers,
+        timeout,
+    };
+    let result = probe::probe(&target);
+    let mut findings = Vec::new();
+    let mut fj = Vec::new();
+    if let Some(k) = key
+        && let Some(s) = probe::shape_finding(catalog, id, k)
+    {
+        findings.push(match &s.fix {
+            Some(f) => format!("{} — fix: {f}", s.message),
+            None => s.message.clone(),
+        });
+        fj.push(json!({"kind": "key-shape", "message": s.message, "fix": s.fix}));
+    }
+    if result.outcome == probe::Outcome::Auth
+        && let Some(p) = catalog.get(id)
+        && let Some(r) = probe::diagnose_region(p, &target)
+    {
+        findings.push(format!(
+            "{} — fix: {} (or {})",
+            r.message, r.fix, r.onboard_fix
+        ));
+        fj.push(json!({"kind": "region", "message": r.message, "fix": r.fix, "onboard_fix": r.onboard_fix, "works_on": r.works_on.base_url}));
+    }
+    let mut summary = format!("{} {}", result.outcome.as_str(), result.url);
+    if let Some(s) = result.status {
+        summary.push_str(&format!(" → HTTP {s}"));
+    }
+    if !result.outcome.is_ok() {
+        summary.push_str(&format!(": {}", result.outcome.explain()));
+        if !result.detail.is_empty() {
+            summary.push_str(&format!(" ({})", result.detail));
+        }
+    }
+    summary.push_str(&format!(
+        " [{} ms, key {}]",
+        result.elapsed_ms,
+        keys.winner()
+            .map(|w| w.describe())
+            .unwrap_or_else(|| "none".into())
+    ));
+    Some(ProbeReport {
+        ok: result.outcome.is_ok(),
+        summary,
+        findings,
+        json: json!({"provider": id, "outcome": result.outcome.as_str(), "result": result, "findings": fj, "key": keys.winner().map(|w| w.describe()), "view": loaded.env.origin}),
+    })
+}
+
+/// Probe one provider with the key of the service view when there is one, else the CLI's.
+pub fn probe_provider(
+    ctx: &Ctx,
+    cli: &Loaded,
+    store: &Store,
+    catalog: &Catalog,
+    id: &str,
+) -> Option<ProbeReport> {
+    let service = crate::cli::service::check::service_loaded(ctx);
+    let (loaded, store) = match &service {
+        Some(s) => (&s.loaded, Store::read(&s.loaded.paths.credentials)),
+        None => (cli, Store::read(&store.path)),
+    };
+    let keys = credentials::resolve_provider(loaded, &store, catalog, id);
+    probe_with(loaded, catalog, id, &keys, Duration::from_secs(8))
+}
+
+fn users_of(loaded: &Loaded, id: &str) -> Vec<String> {
+    let cfg = &loaded.config;
+    let mut out = Vec::new();
+    let uses = |r: &str| split_model_ref(cfg.resolve_model(r)).is_some_and(|(p, _)| p == id);
+    if let Some(p) = cfg.primary_model().filter(|p| uses(p)) {
+        out.push(format!("default {}", cfg.resolve_model(p)));
+    }
+    for f in cfg.fallback_models().iter().filter(|f| uses(f)) {
+        out.push(format!("fallback {}", cfg.resolve_model(f)));
+    }
+    out
+}
+
+type Row = (
+    String,
+    Resolved,
+    Option<Resolved>,
+    Option<Endpoint>,
+    bool,
+    Option<ProbeReport>,
+);
+
+pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
+    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
+    let cli = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
+    if !cli.is_valid() {
+        eprintln!("{}", cli.render_diagnostics());
+    }
+    let cli_store = Store::read(&cli.paths.credentials);
+    let service = crate::cli::service::check::service_loaded(ctx);
+    let svc_store = service
+        .as_ref()
+        .map(|s| Store::read(&s.loaded.paths.credentials));
+    let mut ids = credentials::relevant_providers(&cli, &cli_store, &catalog);
+    if let (Some(s), Some(st)) = (&service, &svc_store) {
+        for id in credentials::relevant_providers(&s.loaded, st, &catalog) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    if let Some(p) = &args.probe_provider {
+        let canon = if cli.config.models.providers.contains_key(p) {
+            p.clone()
+        } else {
+            catalog.canonical(p).to_string()
+        };
+        if catalog.get(&canon).is_none() && !cli.config.models.providers.contains_key(&canon) {
+            return Err(Failure::usage(format!("unknown provider `{p}`")));
+        }
+        if !ids.contains(&canon) {
+            ids.push(canon);
+        }
+    }
+    let do_probe = args.probe || args.probe_provider.is_some();
+    let use_service = match (args.view, &service) {
+        (Some(View::Cli), _) | (None, None) => false,
+        (Some(View::Service), None) => {
+            return Err(Failure::error(
+                "--view service: no gateway service was found (clawctl status tells more)",
+            ));
+        }
+        (_, Some(_)) => true,
+    };
+    let default_provider = cli
+        .config
+        .primary_model()
+        .and_then(|m| split_model_ref(cli.config.resolve_model(m)).map(|(p, _)| p.to_string()));
+    let mut rows: Vec<Row> = Vec::new();
+    let (mut any_probe_failed, mut check_failed) = (false, false);
+    for id in &ids {
+        let cli_keys = credentials::resolve_provider(&cli, &cli_store, &catalog, id);
+        let svc_keys = match (&service, &svc_store) {
+            (Some(s), Some(st)) => Some(credentials::resolve_provider(&s.loaded, st, &catalog, id)),
+            _ => None,
+        };
+        let drift = match &svc_keys {
+            Some(s) => {
+                s.winner().map(|w| &w.fingerprint) != cli_keys.winner().map(|w| &w.fingerprint)
+            }
+            None => false,
+        };
+        let wanted = args
+            .probe_provider
+            .as_deref()
+            .is_none_or(|p| p == id || catalog.canonical(p) == id);
+        let probe = if do_probe && wanted {
+            match (use_service, &service, &svc_keys) {
+                (true, Some(s), Some(k)) => probe_with(
+                    &s.loaded,
+                    &catalog,
+                    id,
+                    k,
+                    Duration::from_secs(args.timeout),
+                ),
+                _ => probe_with(
+                    &cli,
+                    &catalog,
+                    id,
+                    &cli_keys,
+                    Duration::from_secs(args.timeout),
+                ),
+            }
+        } else {
+            None
+        };
+        any_probe_failed |= probe.as_ref().is_some_and(|p| !p.ok);
+        if default_provider.as_deref() == Some(id.as_str()) {
+            let k = svc_keys.as_ref().unwrap_or(&cli_keys);
+            check_failed |= k.needs_key && k.winner().is_none();
+        }
+        let ep = endpoint(
+            service
+                .as_ref()
+                .filter(|_| use_service)
+                .map(|s| &s.loaded)
+                .unwrap_or(&cli),
+            &catalog,
+            id,
+        );
+        rows.push((id.clone(), cli_keys, svc_keys, ep, drift, probe));
+    }
+    if args.json {
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|(id, c, s, ep, drift, p)| {
+                json!({
+                    "provider": id,
+                    "base_url": ep.as_ref().map(|e| e.base_url.clone()),
+                    "api": ep.as_ref().map(|e| e.api.as_str()),
+                    "region": ep.as_ref().and_then(|e| e.region.clone()),
+                    "used_by": users_of(&cli, id),
+                    "cli": c,
+                    "service": s,
+                    "drift": drift,
+                    "probe": p.as_ref().map(ProbeReport::to_json),
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "default_model": cli.config.primary_model(),
+            "fallbacks": cli.config.fallback_models(),
+            "service_view": service.as_ref().map(|s| s.label.clone()),
+            "providers": items,
+        }));
+    } else {
+        print_human(&cli, service.as_ref().map(|s| s.label.as_str()), &rows);
+    }
+    let fail = (do_probe && any_probe_failed) || (args.check && check_failed);
+    Ok(if fail { 1 } else { 0 })
+}
+
+fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
+    println!(
+        "default model: {}",
+        cli.config.primary_model().unwrap_or("(not set)")
+    );
+    if !cli.config.fallback_models().is_empty() {
+        println!("fallbacks: {}", cli.config.fallback_models().join(", "));
+    }
+    match service {
+        Some(s) => println!("service view: {s}"),
+        None => println!("service view: no gateway service found (CLI view only)"),
+    }
+    for (id, c, s, ep, drift, p) in rows {
+        println!();
+        let users = users_of(cli, id);
+        println!(
+            "{id}{}",
+            if users.is_empty() {
+                String::new()
+            } else {
+                format!("  (used by: {})", users.join(", "))
+            }
+        );
+        if let Some(e) = ep {
+            println!(
+                "  endpoint: {} [{}]{}",
+                e.base_url,
+                e.api.as_str(),
+                e.region
+                    .as_ref()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
+            );
+        }
+        print_keys("cli", c);
+        if let Some(s) = s {
+            print_keys("service", s);
+        }
+        if *drift {
+            println!("  ! the service would use a different key than this shell");
+        }
+        if let Some(p) = p {
+            println!("  probe: {}", p.summary);
+            for f in &p.findings {
+                println!("  ! {f}");
+            }
+        }
+    }
+}
+
+fn print_keys(view: &str, r: &Resolved) {
+    match r.winner() {
+        Some(w) => println!("  {view} key: {} from {}", w.describe(), w.location),
+        None if !r.needs_key => println!("  {view} key: none needed"),
+        None => {
+            let why = r
+                .sources
+                .iter()
+                .find_map(|s| s.problem.clone())
+                .unwrap_or_else(|| "no key found".into());
+            println!("  {view} key: MISSING — {why}");
+        }
+    }
+    for s in r.sources.iter().filter(|s| !s.wins) {
+        if !s.usable() {
+            println!(
+                "    also tried: {} — {}",
+                s.location,
+                s.problem.as_deref().unwrap_or("missing")
+            );
+            continue;
+        }
+        println!(
+            "    also: {} from {}{}",
+            s.describe(),
+            s.location,
+            if r.disagree && s.usable() {
+                " (differs)"
+            } else {
+                ""
+            }
+        );
+    }
+}

@@ -1,0 +1,721 @@
+//! `load(&Environment) -> Loaded`: the one loader every command uses, for the CLI's
+//! view and for the service's.
+//!
+//! Layers (lowest first): defaults < config.toml < home `.env` < process env
+//! (`CLAWCTL__A__B`) < `--set key=value`. figment merges them; each layer is a
+//! provider whose metadata names it exactly (one provider per variable), so every
+//! leaf knows its origin. The file is read and parsed here (not with figment's
+//! `Toml::file`, which searches parent directories and forgets line numbers).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::value::{Dict, Map, Value as FValue};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::diagnostics::Diagnostic;
+use crate::config::keypath::{KeyPath, Segment};
+use crate::config::model::Config;
+use crate::config::origin::Origin;
+use crate::config::tomlconv::{self, SpanMap};
+use crate::env::Environment;
+use crate::env::paths::Paths;
+use crate::env::vars;
+
+/// Files larger than this are refused: a config is a few KB, a 10 MiB one is a mistake.
+pub const MAX_CONFIG_BYTES: u64 = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+    /// `--set key=value`, in order.
+    pub sets: Vec<String>,
+    /// Check this text as config.toml instead of reading the file (a write in
+    /// progress is validated whole before it lands).
+    pub config_text: Option<String>,
+    /// Only defaults and the file: what the file alone says.
+    pub file_only: bool,
+    /// Skip the JSON Schema pass when the typed config deserializes: read-only
+    /// commands (get, list, status) need the answer fast, and compiling the
+    /// validator costs more than loading a 50 KB config. Every write, `validate`,
+    /// `doctor`, the gateway and restarts run the full check; so does this path
+    /// whenever deserializing fails, to explain why.
+    pub fast: bool,
+    /// Diagnostics need only their code and key (no location, no suggestion):
+    /// a write's look at the file *before* the edit only compares error sets.
+    pub brief: bool,
+}
+
+impl LoadOptions {
+    /// The same options on the fast path (see `fast`).
+    pub fn fast(&self) -> LoadOptions {
+        LoadOptions {
+            fast: true,
+            ..self.clone()
+        }
+    }
+
+    /// The same options, checking `text` alone as the config file.
+    pub fn for_file_text(&self, text: &str) -> LoadOptions {
+        LoadOptions {
+            profile: self.profile.clone(),
+            sets: Vec::new(),
+            config_text: Some(text.to_string()),
+            file_only: true,
+            fast: false,
+            brief: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FileRead {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: usize,
+}
+
+/// A variable from the home `.env`.
+#[derive(Debug, Clone)]
+pub struct DotEnvVar {
+    pub value: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub env: Environment,
+    pub paths: Paths,
+    /// The typed effective config (defaults where invalid parts were dropped).
+    pub config: Config,
+    /// The effective config as a tree, defaults included.
+    pub value: Value,
+    /// What origins are computed from, on first use.
+    origin_inputs: OriginInputs,
+    origins_cell: std::sync::OnceLock<BTreeMap<KeyPath, Origin>>,
+    /// Text of the files read, as read (never shown: see `sources()`).
+    raw_sources: BTreeMap<PathBuf, String>,
+    masked_sources: std::sync::OnceLock<BTreeMap<PathBuf, String>>,
+    pub files: Vec<FileRead>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether config.toml exists.
+    pub config_exists: bool,
+    /// sha256 of config.toml's bytes (hex), when it exists.
+    pub config_sha256: Option<String>,
+    /// The file's own tree (no defaults), when it parsed.
+    file_value: std::sync::OnceLock<Option<Value>>,
+    /// See `LoadOptions::brief`.
+    pub brief: bool,
+    /// Where each key is in the file; built on first use (only diagnostics need it).
+    pub file_spans: std::sync::OnceLock<SpanMap>,
+    /// Every variable of the home `.env` (provider keys are credential sources).
+    pub dotenv: BTreeMap<String, DotEnvVar>,
+}
+
+/// The merged layers and the file, kept so that origins are worked out only when a
+/// command asks for them (most writes and reads need one or none).
+#[derive(Debug, Clone)]
+struct OriginInputs {
+    figment: Figment,
+    merged: Dict,
+    named: BTreeMap<String, Origin>,
+    file_doc: Option<toml_edit::ImDocument<String>>,
+}
+
+impl Loaded {
+    /// Origin of every leaf (arrays count as leaves) and of every non-default table.
+    pub fn origins(&self) -> &BTreeMap<KeyPath, Origin> {
+        self.origins_cell.get_or_init(|| {
+            let inp = &self.origin_inputs;
+            let text = inp.file_doc.as_ref().map(|d| d.raw()).unwrap_or("");
+            let lines = tomlconv::LineIndex::new(text);
+            let mut origins = BTreeMap::new();
+            collect_origins(
+                &inp.figment,
+                &inp.merged,
+                &KeyPath::root(),
+                &mut |path, name| {
+                    let origin = if name == "file" {
+                        let offset = inp
+                            .file_doc
+                            .as_ref()
+                            .and_then(|d| tomlconv::span_in(d.as_item(), path))
+                            .map(|r| r.start)
+                            .unwrap_or(0);
+                        let pos = lines.pos(offset);
+                        Origin::File {
+                            path: self.paths.config.clone(),
+                            line: pos.line,
+                            col: pos.col,
+                        }
+                    } else {
+                        inp.named.get(name).cloned().unwrap_or(Origin::Default)
+                    };
+                    origins.insert(path.clone(), origin);
+                },
+            );
+            origins
+        })
+    }
+
+    /// The text of the files read, every secret masked (same length, so spans and
+    /// columns stay right): what diagnostics may quote.
+    pub fn sources(&self) -> &BTreeMap<PathBuf, String> {
+        self.masked_sources.get_or_init(|| {
+            let mut secrets = Vec::new();
+            crate::write::transaction::collect_secret_literals(
+                &self.value,
+                &KeyPath::root(),
+                &mut secrets,
+            );
+            self.raw_sources
+                .iter()
+                .map(|(p, t)| (p.clone(), crate::secrets::mask::mask_in_source(t, &secrets)))
+                .collect()
+        })
+    }
+
+    /// The file's own tree (no defaults, no other layer), when it parsed.
+    pub fn file_value(&self) -> Option<&Value> {
+        self.file_value
+            .get_or_init(|| {
+                self.origin_inputs
+                    .file_doc
+                    .as_ref()
+                    .map(|d| tomlconv::item_to_json(d.as_item()))
+            })
+            .as_ref()
+    }
+
+    /// Where each key sits in config.toml.
+    pub fn spans(&self) -> &SpanMap {
+        self.file_spans.get_or_init(|| {
+            // Masking keeps every byte offset, so spans of the masked text are exact.
+            let text = self
+                .sources()
+                .get(&self.paths.config)
+                .map(String::as_str)
+                .unwrap_or("");
+            match toml_edit::ImDocument::parse(text) {
+                Ok(doc) => SpanMap::from_document(&doc),
+                Err(_) => SpanMap::default(),
+            }
+        })
+    }
+
+    pub fn is_valid(&self) -> bool {
+        !self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// The effective value at `path`.
+    pub fn get(&self, path: &KeyPath) -> Option<&Value> {
+        get_path(&self.value, path)
+    }
+
+    /// Origin of `path`: its own, or the one of the nearest ancestor or first descendant.
+    pub fn origin_of(&self, path: &KeyPath) -> Option<Origin> {
+        // One leaf's origin without building the whole map (`config get`).
+        if self.origins_cell.get().is_none()
+            && let Some(o) = self.leaf_origin(path)
+        {
+            return Some(o);
+        }
+        let origins = self.origins();
+        if let Some(o) = origins.get(path) {
+            return Some(o.clone());
+        }
+        if let Some((_, o)) = origins
+            .range(path.clone()..)
+            .find(|(k, _)| k.starts_with(path))
+        {
+            return Some(o.clone());
+        }
+        let mut p = path.parent();
+        while let Some(cur) = p {
+            if let Some(o) = origins.get(&cur) {
+                return Some(o.clone());
+            }
+            p = cur.parent();
+        }
+        None
+    }
+
+    /// The origin of `path` when it names a leaf (or an array) of the merged tree.
+    fn leaf_origin(&self, path: &KeyPath) -> Option<Origin> {
+        let inp = &self.origin_inputs;
+        let mut dict = &inp.merged;
+        let mut leaf = None;
+        for (i, seg) in path.0.iter().enumerate() {
+            let crate::config::keypath::Segment::Key(k) = seg else {
+                return None;
+            };
+            match dict.get(k.as_str())? {
+                FValue::Dict(_, d) if !d.is_empty() => dict = d,
+                v if i + 1 == path.0.len() => leaf = Some(v),
+                _ => return None,
+            }
+        }
+        let name: &str = inp
+            .figment
+            .get_metadata(leaf?.tag())
+            .map(|m| &*m.name)
+            .unwrap_or("");
+        Some(if name == "file" {
+            let doc = inp.file_doc.as_ref()?;
+            let offset = tomlconv::span_in(doc.as_item(), path)
+                .map(|r| r.start)
+                .unwrap_or(0);
+            let pos = tomlconv::offset_to_pos(doc.raw(), offset);
+            Origin::File {
+                path: self.paths.config.clone(),
+                line: pos.line,
+                col: pos.col,
+            }
+        } else {
+            inp.named.get(name).cloned().unwrap_or(Origin::Default)
+        })
+    }
+
+    /// Render every diagnostic for a terminal.
+    pub fn render_diagnostics(&self) -> String {
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(&self.env, self.sources()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+pub fn get_path<'a>(value: &'a Value, path: &KeyPath) -> Option<&'a Value> {
+    let mut cur = value;
+    for seg in &path.0 {
+        cur = match seg {
+            Segment::Key(k) => cur.get(k)?,
+            Segment::Index(i) => cur.get(*i)?,
+        };
+    }
+    Some(cur)
+}
+
+/// A figment provider for one layer (or one variable of a layer), named so that
+/// origins can be told apart.
+struct LayerProvider {
+    name: String,
+    dict: Dict,
+}
+
+impl Provider for LayerProvider {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.name.clone())
+    }
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut m = Map::new();
+        m.insert(Profile::Default, self.dict.clone());
+        Ok(m)
+    }
+}
+
+fn nest(path: &KeyPath, value: Value) -> Dict {
+    let mut v = value;
+    for seg in path.0.iter().rev() {
+        if let Segment::Key(k) = seg {
+            let mut m = serde_json::Map::new();
+            m.insert(k.clone(), v);
+            v = Value::Object(m);
+        }
+    }
+    match v {
+        Value::Object(m) => tomlconv::json_obj_to_dict(&m),
+        _ => Dict::new(),
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Read a config-like file with the checks every reader needs: not a directory,
+/// not over 10 MiB, readable, UTF-8. `Ok(None)`: the file does not exist.
+pub fn read_text_file(path: &Path, what: &str) -> Result<Option<String>, Diagnostic> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Diagnostic::error(
+                "unreadable",
+                format!("cannot read {what} {}: {e}", path.display()),
+            )
+            .with_help("check the file's permissions (ls -l) and owner"));
+        }
+    };
+    if meta.is_dir() {
+        return Err(Diagnostic::error(
+            "not-a-file",
+            format!("{what} {} is a directory, not a file", path.display()),
+        )
+        .with_help("move the directory away, or point CLAWCTL_CONFIG at a file"));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(Diagnostic::error(
+            "too-large",
+            format!(
+                "{what} {} is {} bytes; clawctl refuses files over 10 MiB",
+                path.display(),
+                meta.len()
+            ),
+        )
+        .with_help("this is not a config file clawctl wrote; check the path"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(
+            "unreadable",
+            format!("cannot read {what} {}: {e}", path.display()),
+        )
+        .with_help("check the file's permissions (ls -l) and owner")
+    })?;
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(good);
+        let pos = tomlconv::offset_to_pos(&text, text.len());
+        Diagnostic::error(
+            "encoding",
+            format!(
+                "{what} {} is not valid UTF-8 (line {}, column {})",
+                path.display(),
+                pos.line,
+                pos.col
+            ),
+        )
+        .with_help("save the file as UTF-8")
+    })
+}
+
+/// Load the config as `env` sees it.
+pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic> {
+    let paths = Paths::resolve(env, opts.profile.as_deref())
+        .map_err(|e| Diagnostic::error("usage", e.0))?;
+    let mut diagnostics = Vec::new();
+    let mut sources = BTreeMap::new();
+    let mut files = Vec::new();
+    let mut providers: Vec<LayerProvider> = Vec::new();
+    // name → origin for providers that are not the file.
+    let mut named_origins: BTreeMap<String, Origin> = BTreeMap::new();
+
+    let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
+    if let Value::Object(m) = &defaults {
+        providers.push(LayerProvider {
+            name: "default".into(),
+            dict: tomlconv::json_obj_to_dict(m),
+        });
+        named_origins.insert("default".into(), Origin::Default);
+    }
+
+    // Layer 2: config.toml.
+    let mut config_exists = false;
+    let mut config_sha256 = None;
+    let mut file_doc: Option<toml_edit::ImDocument<String>> = None;
+    let read = match &opts.config_text {
+        Some(t) => Ok(Some(t.clone())),
+        None => read_text_file(&paths.config, "config file"),
+    };
+    match read {
+        Ok(None) => {}
+        Ok(Some(text)) => {
+            config_exists = true;
+            let sha = sha256_hex(text.as_bytes());
+            files.push(FileRead {
+                path: paths.config.clone(),
+                sha256: sha.clone(),
+                bytes: text.len(),
+            });
+            config_sha256 = Some(sha);
+            match toml_edit::ImDocument::parse(text.clone()) {
+                Ok(doc) => {
+                    providers.push(LayerProvider {
+                        name: "file".into(),
+                        dict: tomlconv::item_to_dict(doc.as_item()),
+                    });
+                    file_doc = Some(doc);
+                }
+                Err(e) => {
+                    let span = e.span().unwrap_or(0..0);
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "syntax",
+                            format!("TOML syntax error: {}", e.message().trim_end()),
+                        )
+                        .with_span(paths.config.clone(), span)
+                        .with_help(
+                            "fix the line shown; strings need quotes (port = 8080, model = \"moonshot/kimi-k2.5\")",
+                        ),
+                    );
+                }
+            }
+            sources.insert(paths.config.clone(), text);
+        }
+        Err(d) => {
+            config_exists = paths.config.exists();
+            diagnostics.push(d)
+        }
+    }
+
+    // Layer 3: home .env.
+    let mut dotenv = BTreeMap::new();
+    let dotenv_read = if opts.file_only {
+        Ok(None)
+    } else {
+        read_text_file(&paths.dotenv, ".env file")
+    };
+    match dotenv_read {
+        Ok(None) => {}
+        Ok(Some(text)) => {
+            files.push(FileRead {
+                path: paths.dotenv.clone(),
+                sha256: sha256_hex(text.as_bytes()),
+                bytes: text.len(),
+            });
+            let (entries, errors) = crate::config::dotenv::parse(&text);
+            for e in errors {
+                diagnostics.push(Diagnostic::warning(
+                    "dotenv-syntax",
+                    format!(
+                        "{}:{}: {} (line ignored)",
+                        paths.dotenv.display(),
+                        e.line,
+                        e.message
+                    ),
+                ));
+            }
+            for e in entries {
+                if e.name.starts_with(vars::CONFIG_OVERRIDE_PREFIX) {
+                    let origin = Origin::DotEnv {
+                        path: paths.dotenv.clone(),
+                        line: e.line,
+                        var: e.name.clone(),
+                    };
+                    if let Some(p) = override_provider(
+                        &format!("dotenv:{}", e.name),
+                        &e.name,
+                        &e.value,
+                        origin.clone(),
+                        &mut diagnostics,
+                    ) {
+                        named_origins.insert(p.name.clone(), origin);
+                        providers.push(p);
+                    }
+                }
+                dotenv.insert(
+                    e.name,
+                    DotEnvVar {
+                        value: e.value,
+                        line: e.line,
+                    },
+                );
+            }
+        }
+        Err(d) => diagnostics.push(Diagnostic {
+            severity: crate::config::diagnostics::Severity::Warning,
+            ..d
+        }),
+    }
+
+    // Layer 4: process environment, one provider per variable.
+    for (name, value) in &env.vars {
+        if !opts.file_only && name.starts_with(vars::CONFIG_OVERRIDE_PREFIX) {
+            let origin = Origin::Env { var: name.clone() };
+            if let Some(p) = override_provider(
+                &format!("env:{name}"),
+                name,
+                value,
+                origin.clone(),
+                &mut diagnostics,
+            ) {
+                named_origins.insert(p.name.clone(), origin);
+                providers.push(p);
+            }
+        }
+    }
+
+    // Layer 5: --set.
+    for (i, arg) in opts.sets.iter().enumerate() {
+        let origin = Origin::Set { arg: arg.clone() };
+        let Some((k, v)) = arg.split_once('=') else {
+            diagnostics.push(
+                Diagnostic::error("usage", format!("--set `{arg}`: expected KEY=VALUE"))
+                    .with_help("for example: --set gateway.port=19001"),
+            );
+            continue;
+        };
+        match KeyPath::parse(k.trim()) {
+            Ok(path) => {
+                if let Some(p) = typed_provider(
+                    &format!("set:{i}"),
+                    &path,
+                    v,
+                    origin.clone(),
+                    &mut diagnostics,
+                ) {
+                    named_origins.insert(p.name.clone(), origin);
+                    providers.push(p);
+                }
+            }
+            Err(e) => diagnostics.push(Diagnostic::error("usage", format!("--set: {e}"))),
+        }
+    }
+
+    let mut figment = Figment::new();
+    for p in providers {
+        figment = figment.merge(p);
+    }
+    let mut data = figment.data().unwrap_or_default();
+    let merged = data.remove(&Profile::Default).unwrap_or_default();
+
+    let value = tomlconv::dict_to_json(&merged);
+    let mut loaded = Loaded {
+        env: env.clone(),
+        paths,
+        config: Config::default(),
+        value,
+        origin_inputs: OriginInputs {
+            figment,
+            merged,
+            named: named_origins,
+            file_doc,
+        },
+        origins_cell: Default::default(),
+        raw_sources: sources,
+        masked_sources: Default::default(),
+        files,
+        diagnostics,
+        config_exists,
+        config_sha256,
+        file_value: Default::default(),
+        brief: opts.brief,
+        file_spans: Default::default(),
+        dotenv,
+    };
+    // Deserialize the tree figment already merged (`Figment::extract` would merge
+    // every provider again).
+    let extracted = <Config as serde::Deserialize>::deserialize(&loaded.value);
+    if !opts.fast || extracted.is_err() {
+        crate::config::validate::check_schema(&mut loaded);
+    } else {
+        crate::config::validate::check_ranges(&mut loaded);
+    }
+    if !loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.is_error() && d.code != "syntax")
+    {
+        match extracted {
+            Ok(c) => loaded.config = c,
+            Err(e) => loaded
+                .diagnostics
+                .push(Diagnostic::error("type", format!("{e}"))),
+        }
+    }
+    crate::config::validate::check_cross_fields(&mut loaded);
+    Ok(loaded)
+}
+
+fn collect_origins(
+    figment: &Figment,
+    dict: &Dict,
+    base: &KeyPath,
+    record: &mut dyn FnMut(&KeyPath, &str),
+) {
+    for (k, v) in dict {
+        let path = base.child(k.as_str());
+        let name: &str = figment
+            .get_metadata(v.tag())
+            .map(|m| &*m.name)
+            .unwrap_or("");
+        match v {
+            FValue::Dict(_, d) if !d.is_empty() => collect_origins(figment, d, &path, record),
+            FValue::Dict(_, _) if name == "default" => {}
+            _ => record(&path, name),
+        }
+    }
+}
+
+/// An env/.env override `CLAWCTL__A__B=value` as its own provider.
+fn override_provider(
+    provider_name: &str,
+    var: &str,
+    raw: &str,
+    origin: Origin,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<LayerProvider> {
+    let rest = &var[vars::CONFIG_OVERRIDE_PREFIX.len()..];
+    let segments: Vec<Segment> = rest
+        .split("__")
+        .map(|s| Segment::Key(s.to_ascii_lowercase()))
+        .collect();
+    if segments
+        .iter()
+        .any(|s| matches!(s, Segment::Key(k) if k.is_empty()))
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                "env-name",
+                format!("environment variable {var} does not name a config key"),
+            )
+            .with_origin(Some(origin))
+            .with_help("use CLAWCTL__SECTION__KEY, e.g. CLAWCTL__GATEWAY__PORT=19001"),
+        );
+        return None;
+    }
+    typed_provider(provider_name, &KeyPath(segments), raw, origin, diagnostics)
+}
+
+fn typed_provider(
+    provider_name: &str,
+    path: &KeyPath,
+    raw: &str,
+    origin: Origin,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<LayerProvider> {
+    let source = match &origin {
+        Origin::Env { var } => format!("environment variable {var}"),
+        Origin::DotEnv { path, line, var } => format!("{var} in {}:{line}", path.display()),
+        other => other.to_string(),
+    };
+    if !crate::config::schema::is_known(path) {
+        let mut d = Diagnostic::error(
+            "unknown-key",
+            format!("unknown key `{path}` (set by {source})"),
+        )
+        .with_key(path.clone())
+        .with_origin(Some(origin));
+        if let Some(s) = crate::config::schema::suggest(path) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        diagnostics.push(d);
+        return None;
+    }
+    match crate::config::schema::coerce(path, raw) {
+        Ok(v) => Some(LayerProvider {
+            name: provider_name.to_string(),
+            dict: nest(path, v),
+        }),
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::error("type", format!("{source} sets `{path}`: {e}"))
+                    .with_key(path.clone())
+                    .with_origin(Some(origin))
+                    .with_help(format!("fix or unset {source}")),
+            );
+            None
+        }
+    }
+}
