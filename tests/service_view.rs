@@ -202,13 +202,36 @@ fn a_running_process_is_read_through_proc() {
     );
 }
 
+/// An unreadable `--pid` or `--service-file` is the same error, exit 1, from every
+/// command that shows the service view (they all build it through `Views`).
 #[test]
-fn a_vanished_pid_is_reported_not_guessed() {
+fn an_unreadable_pid_or_service_file_is_the_same_error_everywhere() {
     let sb = Sandbox::new();
-    let r = sb.run(&["--pid", "4000000", "doctor"]);
-    assert!(
-        r.stdout.contains("cannot read process 4000000"),
-        "{}",
-        r.all()
-    );
+    let commands = [
+        &["doctor"][..],
+        &["status"],
+        &["models", "status"],
+        &["gateway", "status"],
+        &["gateway", "restart"],
+        &["config", "validate", "--service"],
+    ];
+    let options = [
+        (
+            ["--pid", "4000000"],
+            "--pid 4000000: cannot read process 4000000",
+        ),
+        (
+            ["--service-file", "/nonexistent.service"],
+            "/nonexistent.service",
+        ),
+    ];
+    for (option, expected) in options {
+        for cmd in commands {
+            let mut args = option.to_vec();
+            args.extend_from_slice(cmd);
+            let r = sb.run(&args);
+            assert_eq!(r.code, 1, "{args:?}: {}", r.all());
+            assert!(r.stderr.contains(expected), "{args:?}: {}", r.all());
+        }
+    }
 }

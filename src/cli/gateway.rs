@@ -9,7 +9,6 @@ use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
 use crate::config::load::{LoadOptions, load};
 use crate::gateway::receipt::Receipt;
-use crate::secrets::credentials::{self, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
@@ -91,13 +90,10 @@ struct Finding {
 }
 
 fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
-    let cli = load(&ctx.env, &ctx.opts)?;
-    let service = super::service::check::service_loaded(ctx);
+    let views = ctx.views(false)?;
+    let cli = &views.cli.loaded;
     // The receipt where the service writes it (its home), else where the CLI looks.
-    let receipt_path = service
-        .as_ref()
-        .map(|s| s.loaded.paths.receipt())
-        .unwrap_or_else(|| cli.paths.receipt());
+    let receipt_path = views.service_or_cli().loaded.paths.receipt();
     let receipt = Receipt::read(&receipt_path);
     let mut findings: Vec<Finding> = Vec::new();
     let Ok(receipt) = receipt else {
@@ -172,8 +168,7 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
         },
         fix: (!fresh).then(|| "clawctl gateway restart".into()),
     });
-    let store = Store::read(&cli.paths.credentials);
-    let cli_token = credentials::resolve_gateway_token(&cli, &store);
+    let cli_token = views.cli.gateway_token();
     let mut token_json = json!(null);
     if reachable {
         match status_with_token(&receipt.listen, cli_token.secret()) {
@@ -255,16 +250,12 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
 }
 
 pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
-    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
+    let views = ctx.views(false)?;
     // What the *next* start will read: the definition's environment when there is a
     // manager; the running process's own (SIGHUP reload) when started by hand.
-    let next_env = match view.definition() {
-        Some(d) => crate::service::view::definition_environment(&ctx.env, d),
-        None => match &view.environment {
-            Some(e) => e.clone(),
-            None => ctx.env.clone(),
-        },
-    };
+    let next_env = views
+        .next_start_environment()
+        .unwrap_or_else(|| ctx.env.clone());
     let loaded = load(&next_env, &LoadOptions::default())?;
     if !loaded.is_valid() {
         return Err(Failure::error(format!(
@@ -274,36 +265,33 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
         )));
     }
     let receipt_path = loaded.paths.receipt();
-    let method = if let Some(d) = view.definition() {
-        match crate::service::manager::restart(d) {
+    let running_pid = views.running_pid();
+    let method = match (views.discovery.definition(), running_pid) {
+        (Some(d), pid) => match crate::service::manager::restart(d) {
             Ok(how) => how,
-            Err(e) => return Err(Failure::error(e)),
+            // No reachable manager (a container, an SSH session, a unit on disk with
+            // no user manager) but a live gateway: reload the process we can see.
+            Err(e) => match pid {
+                Some(pid) => format!("{e}\n{}", sighup(pid)?),
+                None => return Err(Failure::error(e)),
+            },
+        },
+        (None, Some(pid)) => sighup(pid)?,
+        (None, None) => {
+            return Err(Failure::error(
+                "no gateway service is installed and no gateway is running (clawctl gateway run, or clawctl service install)",
+            ));
         }
-    } else {
-        let receipt = Receipt::read(&receipt_path).map_err(|_| Failure::error("no gateway service is installed and no gateway is running (clawctl gateway run, or clawctl service install)"))?;
-        if !receipt.pid_alive() {
-            return Err(Failure::error(format!(
-                "the gateway in the receipt (pid {}) is not running",
-                receipt.pid
-            )));
-        }
-        let r = unsafe { libc::kill(receipt.pid as i32, libc::SIGHUP) };
-        if r != 0 {
-            return Err(Failure::error(format!(
-                "cannot signal pid {}: {}",
-                receipt.pid,
-                std::io::Error::last_os_error()
-            )));
-        }
-        format!("sent SIGHUP to pid {}", receipt.pid)
     };
     println!("{method}");
-    let want = loaded.config_sha256.clone();
+    // Up means: alive, answering, and what it loaded is what its files give now
+    // (config hash, every key and the token), not merely the same config file.
+    let next = crate::views::View::load(&next_env, &LoadOptions::default())?;
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     loop {
         if let Ok(r) = Receipt::read(&receipt_path)
-            && r.config_sha256 == want
             && r.pid_alive()
+            && views.drift(&r, &next).is_empty()
             && healthz(&r.listen)
         {
             println!(
@@ -320,4 +308,23 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Reload a gateway process in place: it re-reads its files, validates them and
+/// keeps serving the old config if they are invalid.
+fn sighup(pid: u32) -> Result<String, Failure> {
+    if !crate::gateway::receipt::pid_alive(pid) {
+        return Err(Failure::error(format!(
+            "the gateway (pid {pid}) is not running"
+        )));
+    }
+    // SAFETY: kill(2) with a valid signal number has no memory effects.
+    let r = unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+    if r != 0 {
+        return Err(Failure::error(format!(
+            "cannot signal pid {pid}: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(format!("sent SIGHUP to pid {pid}"))
 }

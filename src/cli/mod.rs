@@ -117,6 +117,20 @@ pub struct Ctx {
     pub service_opts: crate::service::view::ServiceOptions,
 }
 
+impl Ctx {
+    /// The CLI view and the service view from the global options: the one way a
+    /// command gets them, so every command reports an unreadable `--service-file`
+    /// or `--pid` the same way. `fast`: read-only commands skip the schema pass.
+    pub fn views(&self, fast: bool) -> Result<crate::views::Views, Failure> {
+        let opts = crate::views::ViewOptions {
+            load: self.opts.clone(),
+            service: self.service_opts.clone(),
+            fast,
+        };
+        Ok(crate::views::Views::build(&self.env, &opts)?)
+    }
+}
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -490,18 +490,21 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     })?;
 
     // What the views see now.
-    let loaded = crate::config::load::load(&ctx.env, &ctx.opts)?;
-    let store = crate::secrets::credentials::Store::read(&loaded.paths.credentials);
-    let cli_view = crate::secrets::credentials::resolve_provider(&loaded, &store, catalog, &id);
+    let views = ctx.views(false)?;
+    let cli_view = views.cli.resolve(catalog, &id);
     let probe = if plan.probe {
-        super::models::status::probe_provider(ctx, &loaded, &store, catalog, &id)
+        super::models::status::probe_provider(&views, &id)
     } else {
         None
     };
-    if plan.update_service {
+    let views = if plan.update_service {
         update_service(ctx);
-    }
-    let service = super::service::check::key_visibility(ctx, catalog, &id);
+        ctx.views(false)?
+    } else {
+        views
+    };
+    let loaded = &views.cli.loaded;
+    let service = super::service::check::key_visibility(&views, &id);
     let probe_failed = probe.as_ref().is_some_and(|p| !p.ok);
 
     if json_out {

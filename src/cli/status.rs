@@ -4,10 +4,9 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::output::print_json;
-use super::{Ctx, Failure, Outcome};
-use crate::config::load::Loaded;
-use crate::providers::catalog::Catalog;
-use crate::secrets::credentials::{self, Resolved, Store};
+use super::{Ctx, Outcome};
+use crate::secrets::credentials::Resolved;
+use crate::views::{Running, View, Views};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -18,19 +17,22 @@ pub struct StatusArgs {
 
 fn key_text(r: &Resolved) -> String {
     match r.winner() {
-        Some(w) => format!("{} ({})", w.describe(), w.location),
+        Some(w) => format!("{} from {}", w.describe(), w.location),
         None if !r.needs_key => "not needed".into(),
         None => "MISSING".into(),
     }
 }
 
-struct Side {
-    loaded: Loaded,
-    store: Store,
-}
-
-fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)> {
+/// The service column shows what the running gateway loaded, when one runs (its
+/// receipt is the truth); else what its files give.
+fn rows(
+    views: &Views,
+    side: &View,
+    running: Option<&Running>,
+    ids: &[String],
+) -> Vec<(String, String)> {
     let l = &side.loaded;
+    let catalog = &views.catalog;
     let mut r = vec![
         (
             "config".to_string(),
@@ -47,8 +49,9 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
         ("home".into(), l.env.display_path(&l.paths.home)),
         (
             "config sha256".into(),
-            l.config_sha256
-                .as_deref()
+            running
+                .map(|r| r.receipt.config_sha256.as_deref())
+                .unwrap_or(l.config_sha256.as_deref())
                 .map(|h| h[..12].to_string())
                 .unwrap_or_else(|| "-".into()),
         ),
@@ -66,8 +69,13 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
         ),
     ];
     for id in ids {
-        let k = credentials::resolve_provider(l, &side.store, catalog, id);
-        r.push((format!("{id} key"), key_text(&k)));
+        let files = side.resolve(catalog, id);
+        let key = match running.map(|r| r.receipt.providers.get(id)) {
+            Some(Some(k)) => crate::views::receipt_key_text(k),
+            Some(None) if files.winner().is_some() => "none loaded".into(),
+            _ => key_text(&files),
+        };
+        r.push((format!("{id} key"), key));
         let ep = super::models::status::endpoint(l, catalog, id)
             .map(|e| e.base_url)
             .unwrap_or_else(|| "-".into());
@@ -77,44 +85,26 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
         "gateway".into(),
         format!("{}:{}", l.config.gateway.bind, l.config.gateway.port),
     ));
-    let t = credentials::resolve_gateway_token(l, &side.store);
-    r.push(("gateway token".into(), key_text(&t)));
+    let files = side.gateway_token();
+    let token = match running.map(|r| r.receipt.gateway_token.as_ref()) {
+        Some(Some(k)) => crate::views::receipt_key_text(k),
+        Some(None) if files.winner().is_some() => "none loaded".into(),
+        _ => key_text(&files),
+    };
+    r.push(("gateway token".into(), token));
     r
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
-    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli_loaded = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
-    let cli = Side {
-        store: Store::read(&cli_loaded.paths.credentials),
-        loaded: cli_loaded,
-    };
-    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
-    view.require_given_file(&ctx.service_opts)
-        .map_err(Failure::error)?;
-    let service = match &view.environment {
-        Some(env) => {
-            let l = crate::config::load::load(
-                env,
-                &crate::config::load::LoadOptions::default().fast(),
-            )?;
-            Some(Side {
-                store: Store::read(&l.paths.credentials),
-                loaded: l,
-            })
-        }
-        None => None,
-    };
-    let mut ids = credentials::relevant_providers(&cli.loaded, &cli.store, &catalog);
-    if let Some(s) = &service {
-        for id in credentials::relevant_providers(&s.loaded, &s.store, &catalog) {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
-    let cli_rows = rows(&catalog, &cli, &ids);
-    let svc_rows = service.as_ref().map(|s| rows(&catalog, s, &ids));
+    let views = ctx.views(true)?;
+    let catalog = &views.catalog;
+    let cli = &views.cli;
+    let view = &views.discovery;
+    let service = views.service.as_ref();
+    let running = views.running.as_ref();
+    let ids = views.providers();
+    let cli_rows = rows(&views, cli, None, &ids);
+    let svc_rows = service.map(|s| rows(&views, s, running, &ids));
     let differs: Vec<bool> = cli_rows
         .iter()
         .enumerate()
@@ -125,18 +115,12 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         let to_obj = |rs: &[(String, String)]| -> Value {
             Value::Object(rs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
         };
-        let provider_json = |side: &Side| -> Value {
+        let provider_json = |side: &View| -> Value {
             ids.iter()
                 .map(|id| {
                     (
                         id.clone(),
-                        serde_json::to_value(credentials::resolve_provider(
-                            &side.loaded,
-                            &side.store,
-                            &catalog,
-                            id,
-                        ))
-                        .unwrap_or_default(),
+                        serde_json::to_value(side.resolve(catalog, id)).unwrap_or_default(),
                     )
                 })
                 .collect::<serde_json::Map<_, _>>()
@@ -150,7 +134,15 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
                 "evidence": view.evidence,
                 "view": service.as_ref().map(|s| s.loaded.env.origin.clone()),
             },
-            "cli": {"summary": to_obj(&cli_rows), "providers": provider_json(&cli), "config": cli.loaded.paths.config},
+            "running": running.map(|r| json!({
+                "pid": r.receipt.pid,
+                "receipt": r.receipt_path,
+                "config_sha256": r.receipt.config_sha256,
+                "restart_needed": !r.drift.is_empty(),
+                "drift": r.drift,
+            })),
+            "restart_needed": views.restart_needed(),
+            "cli": {"summary": to_obj(&cli_rows), "providers": provider_json(cli), "config": cli.loaded.paths.config},
             "service_view": service.as_ref().map(|s| json!({"summary": to_obj(svc_rows.as_deref().unwrap_or(&[])), "providers": provider_json(s), "config": s.loaded.paths.config})),
             "differences": cli_rows.iter().zip(&differs).filter(|(_, d)| **d).map(|((k, _), _)| k.clone()).collect::<Vec<_>>(),
         }));
@@ -159,6 +151,17 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     println!("service: {state}");
     for e in &view.evidence {
         println!("  from {e}");
+    }
+    if let Some(r) = running {
+        println!(
+            "  running gateway pid {} loaded {} (receipt {})",
+            r.receipt.pid,
+            ctx.env.display_path(&r.receipt.config_path),
+            ctx.env.display_path(&r.receipt_path)
+        );
+        for d in &r.drift {
+            println!("  ! {}", d.sentence());
+        }
     }
     let w = cli_rows.iter().map(|(k, _)| k.len()).max().unwrap_or(10);
     let cw = cli_rows

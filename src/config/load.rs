@@ -548,13 +548,16 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
 
     // Layer 5: --set.
     for (i, arg) in opts.sets.iter().enumerate() {
-        let origin = Origin::Set { arg: arg.clone() };
         let Some((k, v)) = arg.split_once('=') else {
             diagnostics.push(
                 Diagnostic::error("usage", format!("--set `{arg}`: expected KEY=VALUE"))
                     .with_help("for example: --set gateway.port=19001"),
             );
             continue;
+        };
+        let origin = Origin::Set {
+            index: i,
+            key: k.trim().to_string(),
         };
         match KeyPath::parse(k.trim()) {
             Ok(path) => {

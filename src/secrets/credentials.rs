@@ -228,7 +228,7 @@ pub struct KeySource {
 }
 
 impl KeySource {
-    fn found(kind: SourceKind, location: String, via: String, value: &str) -> KeySource {
+    pub(crate) fn found(kind: SourceKind, location: String, via: String, value: &str) -> KeySource {
         KeySource {
             kind,
             location,

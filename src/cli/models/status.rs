@@ -14,7 +14,7 @@ use crate::config::load::Loaded;
 use crate::config::model::{ApiStyle, split_model_ref};
 use crate::providers::catalog::Catalog;
 use crate::providers::probe::{self, ProbeTarget};
-use crate::secrets::credentials::{self, Resolved, Store};
+use crate::secrets::credentials::Resolved;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum View {
@@ -175,20 +175,16 @@ pub fn probe_with(
 }
 
 /// Probe one provider with the key of the service view when there is one, else the CLI's.
-pub fn probe_provider(
-    ctx: &Ctx,
-    cli: &Loaded,
-    store: &Store,
-    catalog: &Catalog,
-    id: &str,
-) -> Option<ProbeReport> {
-    let service = crate::cli::service::check::service_loaded(ctx);
-    let (loaded, store) = match &service {
-        Some(s) => (&s.loaded, Store::read(&s.loaded.paths.credentials)),
-        None => (cli, Store::read(&store.path)),
-    };
-    let keys = credentials::resolve_provider(loaded, &store, catalog, id);
-    probe_with(loaded, catalog, id, &keys, Duration::from_secs(8))
+pub fn probe_provider(views: &crate::views::Views, id: &str) -> Option<ProbeReport> {
+    let view = views.service_or_cli();
+    let keys = view.resolve(&views.catalog, id);
+    probe_with(
+        &view.loaded,
+        &views.catalog,
+        id,
+        &keys,
+        Duration::from_secs(8),
+    )
 }
 
 fn users_of(loaded: &Loaded, id: &str) -> Vec<String> {
@@ -214,24 +210,14 @@ type Row = (
 );
 
 pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
-    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
+    let views = ctx.views(true)?;
+    let catalog = &views.catalog;
+    let cli = &views.cli.loaded;
     if !cli.is_valid() {
         eprintln!("{}", cli.render_diagnostics());
     }
-    let cli_store = Store::read(&cli.paths.credentials);
-    let service = crate::cli::service::check::service_loaded(ctx);
-    let svc_store = service
-        .as_ref()
-        .map(|s| Store::read(&s.loaded.paths.credentials));
-    let mut ids = credentials::relevant_providers(&cli, &cli_store, &catalog);
-    if let (Some(s), Some(st)) = (&service, &svc_store) {
-        for id in credentials::relevant_providers(&s.loaded, st, &catalog) {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
+    let service = views.service.as_ref();
+    let mut ids = views.providers();
     if let Some(p) = &args.probe_provider {
         let canon = if cli.config.models.providers.contains_key(p) {
             p.clone()
@@ -262,11 +248,8 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let mut rows: Vec<Row> = Vec::new();
     let (mut any_probe_failed, mut check_failed) = (false, false);
     for id in &ids {
-        let cli_keys = credentials::resolve_provider(&cli, &cli_store, &catalog, id);
-        let svc_keys = match (&service, &svc_store) {
-            (Some(s), Some(st)) => Some(credentials::resolve_provider(&s.loaded, st, &catalog, id)),
-            _ => None,
-        };
+        let cli_keys = views.cli.resolve(catalog, id);
+        let svc_keys = service.map(|s| s.resolve(catalog, id));
         let drift = match &svc_keys {
             Some(s) => {
                 s.winner().map(|w| &w.fingerprint) != cli_keys.winner().map(|w| &w.fingerprint)
@@ -278,17 +261,13 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             .as_deref()
             .is_none_or(|p| p == id || catalog.canonical(p) == id);
         let probe = if do_probe && wanted {
-            match (use_service, &service, &svc_keys) {
-                (true, Some(s), Some(k)) => probe_with(
-                    &s.loaded,
-                    &catalog,
-                    id,
-                    k,
-                    Duration::from_secs(args.timeout),
-                ),
+            match (use_service, service, &svc_keys) {
+                (true, Some(s), Some(k)) => {
+                    probe_with(&s.loaded, catalog, id, k, Duration::from_secs(args.timeout))
+                }
                 _ => probe_with(
-                    &cli,
-                    &catalog,
+                    cli,
+                    catalog,
                     id,
                     &cli_keys,
                     Duration::from_secs(args.timeout),
@@ -304,11 +283,10 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         }
         let ep = endpoint(
             service
-                .as_ref()
                 .filter(|_| use_service)
                 .map(|s| &s.loaded)
-                .unwrap_or(&cli),
-            &catalog,
+                .unwrap_or(cli),
+            catalog,
             id,
         );
         rows.push((id.clone(), cli_keys, svc_keys, ep, drift, probe));
@@ -322,7 +300,7 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
                     "base_url": ep.as_ref().map(|e| e.base_url.clone()),
                     "api": ep.as_ref().map(|e| e.api.as_str()),
                     "region": ep.as_ref().and_then(|e| e.region.clone()),
-                    "used_by": users_of(&cli, id),
+                    "used_by": users_of(cli, id),
                     "cli": c,
                     "service": s,
                     "drift": drift,
@@ -333,11 +311,17 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         print_json(&json!({
             "default_model": cli.config.primary_model(),
             "fallbacks": cli.config.fallback_models(),
-            "service_view": service.as_ref().map(|s| s.label.clone()),
+            "service_view": service.map(|s| s.label().to_string()),
+            "running": views.running.as_ref().map(|r| json!({"pid": r.receipt.pid, "drift": r.drift})),
             "providers": items,
         }));
     } else {
-        print_human(&cli, service.as_ref().map(|s| s.label.as_str()), &rows);
+        print_human(cli, service.map(|s| s.label()), &rows);
+        if let Some(r) = &views.running {
+            for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
+                println!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
+            }
+        }
     }
     let fail = (do_probe && any_probe_failed) || (args.check && check_failed);
     Ok(if fail { 1 } else { 0 })
