@@ -252,13 +252,13 @@ impl Loaded {
         let inp = &self.origin_inputs;
         let mut dict = &inp.merged;
         let mut leaf = None;
-        for (i, seg) in path.0.iter().enumerate() {
+        for (i, seg) in path.segments().iter().enumerate() {
             let crate::config::keypath::Segment::Key(k) = seg else {
                 return None;
             };
             match dict.get(k.as_str())? {
                 FValue::Dict(_, d) if !d.is_empty() => dict = d,
-                v if i + 1 == path.0.len() => leaf = Some(v),
+                v if i + 1 == path.segments().len() => leaf = Some(v),
                 _ => return None,
             }
         }
@@ -295,7 +295,7 @@ impl Loaded {
 
 pub fn get_path<'a>(value: &'a Value, path: &KeyPath) -> Option<&'a Value> {
     let mut cur = value;
-    for seg in &path.0 {
+    for seg in path.segments() {
         cur = match seg {
             Segment::Key(k) => cur.get(k)?,
             Segment::Index(i) => cur.get(*i)?,
@@ -324,7 +324,7 @@ impl Provider for LayerProvider {
 
 fn nest(path: &KeyPath, value: Value) -> Dict {
     let mut v = value;
-    for seg in path.0.iter().rev() {
+    for seg in path.segments().iter().rev() {
         if let Segment::Key(k) = seg {
             let mut m = serde_json::Map::new();
             m.insert(k.clone(), v);
@@ -678,7 +678,13 @@ fn override_provider(
         );
         return None;
     }
-    typed_provider(provider_name, &KeyPath(segments), raw, origin, diagnostics)
+    typed_provider(
+        provider_name,
+        &KeyPath::from_segments(segments),
+        raw,
+        origin,
+        diagnostics,
+    )
 }
 
 fn typed_provider(

@@ -354,7 +354,8 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
                     ids.join(", ")
                 )),
                 None => d.with_help(format!(
-                    "add [models.providers.{provider}] with a base_url, or use one of: {}",
+                    "add [{}] with a base_url, or use one of: {}",
+                    KeyPath::provider(provider),
                     ids.join(", ")
                 )),
             };
@@ -382,13 +383,7 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
     let mut secret_keys: Vec<(KeyPath, String)> = Vec::new();
     for (id, p) in &cfg.models.providers {
         if let Some(k) = &p.api_key {
-            secret_keys.push((
-                KeyPath::parse("models.providers")
-                    .expect("static key")
-                    .child(id.as_str())
-                    .child("api_key"),
-                k.clone(),
-            ));
+            secret_keys.push((KeyPath::provider(id).child("api_key"), k.clone()));
         }
         if p.base_url.is_none() && catalog.get(id).is_none() {
             out.push(locate(
@@ -397,12 +392,14 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
                     "base-url",
                     format!("provider `{id}` is not in the catalog and has no base_url"),
                 )
-                .with_help(format!(
-                    "clawctl config set models.providers.{id}.base_url https://…"
-                )),
-                &KeyPath::parse("models.providers")
-                    .expect("static key")
-                    .child(id.as_str()),
+                .with_help(
+                    crate::fix::FixCommand::config_set(
+                        &KeyPath::provider(id).child("base_url"),
+                        "https://…",
+                    )
+                    .to_string(),
+                ),
+                &KeyPath::provider(id),
                 false,
             ));
         }

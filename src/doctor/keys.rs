@@ -85,11 +85,11 @@ fn default_provider(l: &Loaded) -> Option<String> {
 /// The command that stores a key for `provider`.
 pub(super) fn onboard_fix(catalog: &Catalog, provider: &str) -> String {
     match catalog.get(provider) {
-        Some(p) => format!(
-            "clawctl onboard --auth-choice {}",
-            p.default_region().auth_choice
-        ),
-        None => format!("clawctl config set models.providers.{provider}.api_key --stdin"),
+        Some(p) => crate::fix::FixCommand::onboard(&p.default_region().auth_choice).to_string(),
+        None => crate::fix::FixCommand::config_set_stdin(
+            &crate::config::keypath::KeyPath::provider(provider).child("api_key"),
+        )
+        .to_string(),
     }
 }
 

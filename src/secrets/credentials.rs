@@ -480,13 +480,22 @@ pub fn resolve_provider(
         .get(provider)
         .and_then(|p| p.api_key.as_deref())
     {
-        sources
-            .extend(ctx.config_value_sources(&format!("models.providers.{provider}.api_key"), v));
+        sources.extend(
+            ctx.config_value_sources(
+                &crate::config::keypath::KeyPath::provider(provider)
+                    .child("api_key")
+                    .to_string(),
+                v,
+            ),
+        );
     }
     let mut seen_profiles: Vec<String> = Vec::new();
     for id in cfg.auth.order.get(provider).into_iter().flatten() {
         seen_profiles.push(id.clone());
-        sources.push(ctx.profile_source(id, format!("auth.order.{provider}")));
+        sources.push(ctx.profile_source(
+            id,
+            crate::config::keypath::KeyPath::of(&["auth", "order", provider]).to_string(),
+        ));
     }
     let mut own: Vec<&StoredCredential> = store
         .entries

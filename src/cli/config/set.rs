@@ -14,7 +14,7 @@ use crate::write::transaction::{Applied, NewCredential, edit_config};
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// The key, e.g. `agents.defaults.model.primary`, `models.providers."my.proxy".base_url`, `a.list[0]`.
-    pub key: String,
+    pub key: KeyPath,
     /// The value, typed by the schema: `8080` is an integer for `gateway.port`, a string
     /// for a string key. Arrays and tables in TOML or JSON syntax: '["a/b","c/d"]'.
     pub value: Option<String>,
@@ -38,8 +38,10 @@ pub struct SetArgs {
     pub json: bool,
 }
 
-pub fn parse_known_key(raw: &str) -> Result<KeyPath, Failure> {
-    let key = KeyPath::parse(raw).map_err(|e| Failure::usage(e.to_string()))?;
+/// A key the schema knows (parsing already happened in clap: a malformed key is a
+/// usage error, exit 2); else "unknown key" with a "did you mean".
+pub fn known_key(key: &KeyPath) -> Result<KeyPath, Failure> {
+    let key = key.clone();
     if !schema::is_known(&key) {
         let mut msg = format!("unknown key `{key}`; nothing was written");
         if let Some(s) = schema::suggest(&key) {
@@ -96,7 +98,7 @@ fn trim_newline(mut s: String) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
-    let key = parse_known_key(&args.key)?;
+    let key = known_key(&args.key)?;
     // env.vars entries that hold keys are stored like api_key (as `env:NAME`).
     let env_var_key = matches!(
         key.keys().collect::<Vec<_>>().as_slice(),
@@ -108,7 +110,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
                 .last_key()
                 .is_some_and(crate::secrets::mask::is_sensitive_name));
     let (raw, on_command_line) = read_value(&args, secret_key)?;
-    let type_path = if args.append && !matches!(key.0.last(), Some(Segment::Index(_))) {
+    let type_path = if args.append && !matches!(key.segments().last(), Some(Segment::Index(_))) {
         key.index(0)
     } else {
         key.clone()
@@ -158,7 +160,11 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     }
 
     let (report, applied) = edit_config(&ctx.env, &ctx.opts, args.dry_run, creds, |doc| {
-        let before = match key.0.iter().any(|s| matches!(s, Segment::Index(_))) {
+        let before = match key
+            .segments()
+            .iter()
+            .any(|s| matches!(s, Segment::Index(_)))
+        {
             true => crate::config::load::get_path(
                 &crate::config::tomlconv::item_to_json(doc.as_item()),
                 &key,
