@@ -25,6 +25,7 @@ mod no_panic;
 mod onboard;
 mod probe;
 mod regressions;
+mod reported;
 mod secret_canary;
 mod service_fixtures;
 mod service_install;

@@ -62,24 +62,43 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
         ),
         (
             "default model".into(),
-            l.config.primary_model().unwrap_or("(not set)").to_string(),
+            or_invalid(l, "agents.defaults.model", || {
+                l.config.primary_model().unwrap_or("(not set)").to_string()
+            }),
         ),
     ];
     for id in ids {
         let k = credentials::resolve_provider(l, &side.store, catalog, id);
         r.push((format!("{id} key"), key_text(&k)));
-        let ep = super::models::status::endpoint(l, catalog, id)
-            .map(|e| e.base_url)
-            .unwrap_or_else(|| "-".into());
+        let ep = match super::models::status::invalid_setting(l, id) {
+            Some(bad) => format!("INVALID ({bad})"),
+            None => super::models::status::endpoint(l, catalog, id)
+                .map(|e| e.base_url)
+                .unwrap_or_else(|| "-".into()),
+        };
         r.push((format!("{id} endpoint"), ep));
     }
     r.push((
         "gateway".into(),
-        format!("{}:{}", l.config.gateway.bind, l.config.gateway.port),
+        format!(
+            "{}:{}",
+            or_invalid(l, "gateway.bind", || l.config.gateway.bind.clone()),
+            or_invalid(l, "gateway.port", || l.config.gateway.port.to_string())
+        ),
     ));
     let t = credentials::resolve_gateway_token(l, &side.store);
     r.push(("gateway token".into(), key_text(&t)));
     r
+}
+
+/// `value()`, or `INVALID (key)` when the setting at `key` is invalid (its default
+/// stands in the typed config and must not be shown as if it were configured).
+fn or_invalid(l: &Loaded, key: &str, value: impl FnOnce() -> String) -> String {
+    let path = crate::config::keypath::KeyPath::parse(key).expect("static key");
+    match l.invalid_near(&path) {
+        Some(bad) => format!("INVALID ({bad})"),
+        None => value(),
+    }
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {

@@ -109,6 +109,11 @@ fn onboard_fix(catalog: &Catalog, provider: &str) -> String {
     }
 }
 
+/// The CLI's view, then the service's when there is one.
+fn views_of<'a>(inp: &'a Inputs) -> impl Iterator<Item = &'a Loaded> {
+    std::iter::once(inp.cli).chain(inp.service)
+}
+
 pub fn check(inp: &Inputs) -> Vec<Finding> {
     let mut out = Vec::new();
     let env = &inp.cli.env;
@@ -285,6 +290,17 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         .and_then(default_provider)
         .or_else(|| default_provider(inp.cli));
     for id in &ids {
+        // A key setting that is invalid is reported as such above; what its default
+        // would resolve to is no finding.
+        let key_paths = [
+            crate::config::keypath::KeyPath::parse("models.providers")
+                .expect("static key")
+                .child(id.as_str()),
+            crate::config::keypath::KeyPath::parse("auth").expect("static key"),
+        ];
+        if views_of(inp).any(|l| key_paths.iter().any(|k| l.invalid_near(k).is_some())) {
+            continue;
+        }
         let cli_r = credentials::resolve_provider(inp.cli, &cli_store, inp.catalog, id);
         let svc_r = match (inp.service, &svc_store) {
             (Some(s), Some(st)) => Some(credentials::resolve_provider(s, st, inp.catalog, id)),
@@ -307,7 +323,9 @@ pub fn check(inp: &Inputs) -> Vec<Finding> {
         _ => None,
     };
     let main_token = svc_token.as_ref().unwrap_or(&cli_token);
-    if main_token.needs_key && main_token.winner().is_none() {
+    let auth_key = crate::config::keypath::KeyPath::parse("gateway.auth").expect("static key");
+    let auth_invalid = views_of(inp).any(|l| l.invalid_near(&auth_key).is_some());
+    if main_token.needs_key && main_token.winner().is_none() && !auth_invalid {
         out.push(
             Finding::new(
                 "gateway-token-missing",
