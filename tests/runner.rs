@@ -25,6 +25,7 @@ mod no_panic;
 mod onboard;
 mod probe;
 mod regressions;
+mod reported;
 mod running_truth;
 mod secret_canary;
 mod service_fixtures;

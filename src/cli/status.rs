@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::output::print_json;
 use super::{Ctx, Outcome};
 use crate::config::keypath::KeyPath;
+use crate::config::load::Loaded;
 use crate::secrets::credentials::Resolved;
 use crate::views::{Running, View, Views};
 
@@ -104,7 +105,9 @@ fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -
         row(
             KeyPath::of(&["default_model"]),
             "default model",
-            l.config.primary_model().unwrap_or("(not set)").to_string(),
+            or_invalid(l, &["agents", "defaults", "model"], || {
+                l.config.primary_model().unwrap_or("(not set)").to_string()
+            }),
         ),
     ];
     for id in ids {
@@ -119,9 +122,12 @@ fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -
             format!("{id} key"),
             key,
         ));
-        let ep = super::models::status::endpoint(l, catalog, id)
-            .map(|e| e.base_url)
-            .unwrap_or_else(|| "-".into());
+        let ep = match super::models::status::invalid_setting(l, id) {
+            Some(bad) => format!("INVALID ({bad})"),
+            None => super::models::status::endpoint(l, catalog, id)
+                .map(|e| e.base_url)
+                .unwrap_or_else(|| "-".into()),
+        };
         r.push(row(
             KeyPath::of(&["providers", id, "endpoint"]),
             format!("{id} endpoint"),
@@ -131,7 +137,15 @@ fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -
     r.push(row(
         KeyPath::of(&["gateway"]),
         "gateway",
-        format!("{}:{}", l.config.gateway.bind, l.config.gateway.port),
+        format!(
+            "{}:{}",
+            or_invalid(l, &["gateway", "bind"], || l.config.gateway.bind.clone()),
+            or_invalid(l, &["gateway", "port"], || l
+                .config
+                .gateway
+                .port
+                .to_string())
+        ),
     ));
     let files = side.gateway_token();
     let token = match running.map(|r| r.receipt.gateway_token.as_ref()) {
@@ -141,6 +155,15 @@ fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -
     };
     r.push(row(KeyPath::of(&["gateway_token"]), "gateway token", token));
     r
+}
+
+/// `value()`, or `INVALID (key)` when the setting at `key` is invalid (its default
+/// stands in the typed config and must not be shown as if it were configured).
+fn or_invalid(l: &Loaded, key: &[&str], value: impl FnOnce() -> String) -> String {
+    match l.invalid_near(&KeyPath::of(key)) {
+        Some(bad) => format!("INVALID ({bad})"),
+        None => value(),
+    }
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
