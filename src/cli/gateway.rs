@@ -32,6 +32,10 @@ pub struct RestartArgs {
     /// Seconds to wait for the gateway to come back.
     #[arg(long, default_value_t = 10)]
     pub wait: u64,
+    /// Machine-readable output: {restarted, method, config, config_sha256, up, pid,
+    /// listen, error}, the same fields whether it worked or not.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
@@ -101,13 +105,22 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "no gateway is running: no receipt at {}",
             ctx.env.display_path(&receipt_path)
         );
+        let fix = "clawctl gateway run   (or install the service: clawctl service install)";
         if args.json {
-            print_json(&json!({"running": false, "receipt": receipt_path, "findings": [msg]}));
+            // The same fields as when a gateway runs: scripts need no second shape.
+            print_json(&json!({
+                "running": false,
+                "reachable": false,
+                "receipt": null,
+                "receipt_path": receipt_path,
+                "config_current": null,
+                "same_config_as_cli": null,
+                "token": null,
+                "findings": [{"ok": false, "message": msg, "fix": fix}],
+            }));
         } else {
             println!("{msg}");
-            println!(
-                "  start it: clawctl gateway run   (or install the service: clawctl service install)"
-            );
+            println!("  start it: {fix}");
         }
         return Ok(1);
     };
@@ -229,6 +242,7 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "running": alive,
             "reachable": reachable,
             "receipt": receipt,
+            "receipt_path": receipt_path,
             "config_current": fresh,
             "same_config_as_cli": same_file,
             "token": token_json,
@@ -249,7 +263,43 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     Ok(if ok { 0 } else { 1 })
 }
 
+/// What `gateway restart` did, printed as text or (`--json`) as one object.
+#[derive(Default)]
+struct Restarted {
+    method: Option<String>,
+    config: Option<std::path::PathBuf>,
+    config_sha256: Option<String>,
+    up: bool,
+    pid: Option<u32>,
+    listen: Option<String>,
+}
+
 pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
+    let mut done = Restarted::default();
+    let result = restart_inner(ctx, &args, &mut done);
+    if args.json {
+        print_json(&json!({
+            "restarted": done.method.is_some(),
+            "method": done.method,
+            "config": done.config,
+            "config_sha256": done.config_sha256,
+            "up": done.up,
+            "pid": done.pid,
+            "listen": done.listen,
+            "error": result.as_ref().err().map(|f| f.message.clone()),
+        }));
+        return Ok(if result.is_ok() { 0 } else { 1 });
+    }
+    result?;
+    println!(
+        "gateway is up (pid {}, http://{}) serving the current config",
+        done.pid.unwrap_or_default(),
+        done.listen.as_deref().unwrap_or_default()
+    );
+    Ok(0)
+}
+
+fn restart_inner(ctx: &Ctx, args: &RestartArgs, done: &mut Restarted) -> Result<(), Failure> {
     let views = ctx.views(false)?;
     // What the *next* start will read: the definition's environment when there is a
     // manager; the running process's own (SIGHUP reload) when started by hand.
@@ -264,6 +314,8 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             ctx.env.display_path(&loaded.paths.config)
         )));
     }
+    done.config = Some(loaded.paths.config.clone());
+    done.config_sha256 = loaded.config_sha256.clone();
     let receipt_path = loaded.paths.receipt();
     let running_pid = views.running_pid();
     let method = match (views.discovery.definition(), running_pid) {
@@ -283,22 +335,42 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             ));
         }
     };
-    println!("{method}");
+    if !args.json {
+        println!("{method}");
+    }
+    done.method = Some(method);
     // Up means: alive, answering, and what it loaded is what its files give now
     // (config hash, every key and the token), not merely the same config file.
     let next = crate::views::View::load(&next_env, &LoadOptions::default())?;
+    let want = loaded.config_sha256.clone();
     let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let short = want
+        .as_deref()
+        .map(|h| &h[..h.len().min(12)])
+        .unwrap_or("-");
+    let spinner = super::progress::Spinner::start(format!(
+        "waiting for the gateway to write {} for config sha256 {short}",
+        ctx.env.display_path(&receipt_path)
+    ));
     loop {
-        if let Ok(r) = Receipt::read(&receipt_path)
-            && r.pid_alive()
-            && views.drift(&r, &next).is_empty()
-            && healthz(&r.listen)
-        {
-            println!(
-                "gateway is up (pid {}, http://{}) serving the current config",
-                r.pid, r.listen
-            );
-            return Ok(0);
+        if let Ok(r) = Receipt::read(&receipt_path) {
+            done.pid = Some(r.pid);
+            done.listen = Some(r.listen.clone());
+            let drift = views.drift(&r, &next);
+            let what = if !r.pid_alive() {
+                format!("pid {} (in the receipt) is not running", r.pid)
+            } else if !drift.is_empty() {
+                format!("pid {} still serves what it loaded before", r.pid)
+            } else if !healthz(&r.listen) {
+                format!("http://{}/healthz does not answer yet", r.listen)
+            } else {
+                done.up = true;
+                drop(spinner);
+                return Ok(());
+            };
+            spinner.set_message(format!(
+                "waiting for the gateway to serve config sha256 {short}: {what}"
+            ));
         }
         if Instant::now() > deadline {
             return Err(Failure::error(format!(

@@ -216,6 +216,16 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         }));
         return Ok(0);
     }
+    // A fresh machine: the table below is all defaults and "MISSING"; say the one next step.
+    let fresh = cli.loaded.is_valid()
+        && crate::doctor::nothing_configured(&cli.loaded, &cli.store, service.is_some());
+    if fresh {
+        println!(
+            "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",
+            cli.loaded.env.display_path(&cli.loaded.paths.config)
+        );
+        println!();
+    }
     println!("service: {state}");
     for e in &view.evidence {
         println!("  from {e}");

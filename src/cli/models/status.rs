@@ -484,7 +484,9 @@ fn print_keys(view: &str, r: &Resolved) {
             "    also: {} from {}{}",
             s.describe(),
             s.location,
-            if r.disagree && s.usable() {
+            if s.fingerprint.is_some()
+                && s.fingerprint != r.winner().and_then(|w| w.fingerprint.clone())
+            {
                 " (differs)"
             } else {
                 ""
