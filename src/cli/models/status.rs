@@ -319,8 +319,8 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         .as_ref()
         .filter(|_| use_service)
         .map(|s| &s.loaded)
-        .unwrap_or(&cli);
-    let unroutable = route_problem(route_view, &catalog);
+        .unwrap_or(cli);
+    let unroutable = route_problem(route_view, catalog);
     let mut rows: Vec<Row> = Vec::new();
     let (mut any_probe_failed, mut check_failed) = (false, false);
     for id in &ids {
