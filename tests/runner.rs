@@ -17,6 +17,7 @@ mod config_cli;
 mod config_set;
 mod edit_props;
 mod gateway;
+mod gateway_chat;
 mod import_openclaw;
 mod migrate;
 mod migrate_props;
