@@ -406,6 +406,16 @@ fn an_oversized_body_gets_413() {
     assert_eq!(post(port, Some(TOKEN), &chat(None, false)).status, 200);
 }
 
+/// Poll `cond` for up to 3 s (the fake counts a stream after its last write, which
+/// may come just after the client saw the end).
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Open a streamed completion and return the reader after its first event.
 fn open_stream(port: u16) -> BufReader<Box<dyn Read + Send + Sync>> {
     let r = ureq::post(&format!("http://127.0.0.1:{port}/v1/chat/completions"))
@@ -456,7 +466,7 @@ fn sighup_during_a_stream_finishes_it_on_the_old_config() {
     let mut rest = String::new();
     reader.read_to_string(&mut rest).unwrap();
     assert!(rest.ends_with("data: [DONE]\n\n"), "{rest}");
-    assert_eq!(slow.streams_completed(), 1);
+    wait_until("the provider finished its stream", || slow.streams_completed() == 1);
     // Once reloaded, new requests use the new primary.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -485,7 +495,7 @@ fn sigterm_drains_the_stream_in_flight_then_exits() {
     let mut rest = String::new();
     reader.read_to_string(&mut rest).unwrap();
     assert!(rest.ends_with("data: [DONE]\n\n"), "{rest}");
-    assert_eq!(slow.streams_completed(), 1);
+    wait_until("the provider finished its stream", || slow.streams_completed() == 1);
     assert_eq!(d.wait_exit(Duration::from_secs(5)), Some(0));
 }
 

@@ -366,7 +366,8 @@ fn logs(ctx: &Ctx, args: LogsArgs) -> Outcome {
     let home = views.service_or_cli().loaded.paths.home.clone();
     let path = crate::gateway::log::file_path(&home);
     let Ok(mut file) = std::fs::File::open(&path) else {
-        if views.discovery.definition().is_some() && ctx.env.platform == crate::env::Platform::Linux {
+        if views.discovery.definition().is_some() && ctx.env.platform == crate::env::Platform::Linux
+        {
             let mut cmd = std::process::Command::new("journalctl");
             cmd.args(["--user", "-u", "clawctl-gateway.service", "-o", "cat", "-n"])
                 .arg(args.lines.to_string());

@@ -11,7 +11,7 @@ mod config;
 mod doctor;
 pub(crate) mod gateway;
 mod migrate;
-mod models;
+pub(crate) mod models;
 pub mod onboard;
 pub mod output;
 pub mod prompt;

@@ -8,12 +8,12 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::providers::catalog::Catalog;
-use crate::secrets::credentials::{self, Resolved, Store};
-use crate::env::Environment;
 use crate::config::load::{LoadOptions, Loaded, load};
 use crate::config::model::{ApiStyle, GatewayAuthMode, split_model_ref};
+use crate::env::Environment;
 use crate::gateway::receipt::{Receipt, ReceiptKey};
+use crate::providers::catalog::Catalog;
+use crate::secrets::credentials::{self, Resolved, Store};
 
 pub struct GatewayState {
     pub loaded: Loaded,
@@ -85,7 +85,8 @@ impl Upstream {
             self.headers
                 .iter()
                 .filter(|(k, v)| {
-                    crate::secrets::mask::is_sensitive_name(k) || crate::secrets::mask::looks_secret(v)
+                    crate::secrets::mask::is_sensitive_name(k)
+                        || crate::secrets::mask::looks_secret(v)
                 })
                 .map(|(_, v)| v.as_str()),
         );
