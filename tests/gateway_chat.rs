@@ -466,7 +466,9 @@ fn sighup_during_a_stream_finishes_it_on_the_old_config() {
     let mut rest = String::new();
     reader.read_to_string(&mut rest).unwrap();
     assert!(rest.ends_with("data: [DONE]\n\n"), "{rest}");
-    wait_until("the provider finished its stream", || slow.streams_completed() == 1);
+    wait_until("the provider finished its stream", || {
+        slow.streams_completed() == 1
+    });
     // Once reloaded, new requests use the new primary.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -495,7 +497,9 @@ fn sigterm_drains_the_stream_in_flight_then_exits() {
     let mut rest = String::new();
     reader.read_to_string(&mut rest).unwrap();
     assert!(rest.ends_with("data: [DONE]\n\n"), "{rest}");
-    wait_until("the provider finished its stream", || slow.streams_completed() == 1);
+    wait_until("the provider finished its stream", || {
+        slow.streams_completed() == 1
+    });
     assert_eq!(d.wait_exit(Duration::from_secs(5)), Some(0));
 }
 
@@ -528,4 +532,179 @@ fn a_client_that_goes_away_cancels_the_upstream_request() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(slow.streams_completed(), 0);
+}
+
+/// The seed's key: a Kimi Coding key, configured for Moonshot.
+const KIMI_KEY: &str = "sk-kimi-SEEDSEEDSEEDSEED0123456789abcdefABCDEF";
+
+/// The built-in catalog with Moonshot's international region and Kimi Coding's
+/// endpoint moved to loopback fakes, so every command (the gateway, onboard,
+/// doctor) sees the same endpoints a real setup would.
+fn catalog_with(sb: &Sandbox, moonshot: &str, kimi: &str) -> String {
+    let text = include_str!("../catalog/providers.toml")
+        .replace("https://api.moonshot.ai/v1", moonshot)
+        .replace("https://api.kimi.com/coding/", kimi);
+    let p = sb.dir.path().join("catalog.toml");
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn the_seed_401_is_explained_by_the_gateway_and_doctor_and_fixed() {
+    let mut sb = Sandbox::new();
+    let moonshot = FakeProvider::openai().start(); // rejects every key: Invalid Authentication
+    let kimi = FakeProvider::anthropic()
+        .path_prefix("/coding/")
+        .accept_key(KIMI_KEY)
+        .start();
+    let catalog = catalog_with(&sb, &moonshot.base_url(), &kimi.base_url());
+    sb.set_var("CLAWCTL_PROVIDER_CATALOG", &catalog);
+    sb.set_var("MOONSHOT_API_KEY", KIMI_KEY);
+    sb.set_var("CLAWCTL_GATEWAY_TOKEN", TOKEN);
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        "[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n",
+    ));
+    let host = moonshot.addr().to_string();
+    let fp = clawctl::secrets::mask::fingerprint(KIMI_KEY);
+    let d = start(&sb, port);
+
+    // The client's error names provider, endpoint, key source and fingerprint, and the fix.
+    let a = post(port, Some(TOKEN), &chat(None, false));
+    assert_eq!(a.status, 502, "{}", a.body);
+    assert!(!a.body.contains(KIMI_KEY), "{}", a.body);
+    let msg = a.json()["error"]["message"].as_str().unwrap().to_string();
+    for want in [
+        "moonshot",
+        host.as_str(),
+        "HTTP 401: Invalid Authentication",
+        "MOONSHOT_API_KEY",
+        fp.as_str(),
+        "Kimi Coding",
+        "clawctl onboard --auth-choice kimi-code-api-key",
+    ] {
+        assert!(msg.contains(want), "{want:?} in {msg}");
+    }
+    assert_eq!(a.json()["error"]["code"], "upstream_auth");
+
+    // /v1/status
+    let st = get(port, "/v1/status");
+    assert!(!st.body.contains(KIMI_KEY));
+    let f = &st.json()["recent_failures"][0];
+    assert_eq!(f["provider"], "moonshot", "{f}");
+    assert_eq!(f["endpoint_host"], host.as_str(), "{f}");
+    assert_eq!(f["status"], 401, "{f}");
+    assert_eq!(f["outcome"], "auth", "{f}");
+    assert_eq!(f["key_fingerprint"], fp.as_str(), "{f}");
+    assert!(
+        f["key_source"]
+            .as_str()
+            .unwrap()
+            .contains("MOONSHOT_API_KEY"),
+        "{f}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap().contains("kimi-code-api-key"),
+        "{f}"
+    );
+
+    // The failure file: 0600, no key.
+    let file = sb.clawctl_home().join("run/failures.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !file.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(crate::common::mode_of(&file), 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&fp) && !text.contains(KIMI_KEY), "{text}");
+
+    // gateway logs, text and JSON.
+    let logs = sb.run(&["gateway", "logs"]);
+    assert_eq!(logs.code, 0, "{}", logs.all());
+    assert!(!logs.all().contains(KIMI_KEY));
+    assert!(
+        logs.stdout.contains("event=upstream-failure"),
+        "{}",
+        logs.stdout
+    );
+    assert!(logs.stdout.contains(&fp), "{}", logs.stdout);
+    let json_logs = sb.run(&["gateway", "logs", "--json"]);
+    let lines: Vec<serde_json::Value> = json_logs
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let fail = lines
+        .iter()
+        .find(|l| l["event"] == "upstream-failure")
+        .expect("an upstream-failure line");
+    assert_eq!(fail["endpoint"], host.as_str());
+    assert_eq!(fail["key_fingerprint"], fp.as_str());
+    assert!(
+        fail["key_source"]
+            .as_str()
+            .unwrap()
+            .contains("MOONSHOT_API_KEY")
+    );
+    let req = lines
+        .iter()
+        .find(|l| l["event"] == "request" && l["route"] == "/v1/chat/completions")
+        .expect("a request line");
+    assert_eq!(req["status"], "502");
+    assert_eq!(req["attempts"], "1");
+
+    // doctor turns it into a finding with the fix.
+    let doc = sb.run(&["doctor", "--json"]);
+    assert!(!doc.all().contains(KIMI_KEY));
+    let j: serde_json::Value =
+        serde_json::from_str(&doc.stdout).unwrap_or_else(|e| panic!("{e}: {}", doc.all()));
+    let finding = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "gateway-upstream-failure")
+        .unwrap_or_else(|| panic!("{j}"));
+    let m = finding["message"].as_str().unwrap();
+    for want in ["HTTP 401", host.as_str(), "MOONSHOT_API_KEY", fp.as_str()] {
+        assert!(m.contains(want), "{want:?} in {m}");
+    }
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap()
+            .contains("clawctl onboard --auth-choice kimi-code-api-key")
+    );
+
+    // The fix, then a restart: the same request succeeds, through Kimi Coding.
+    let r = sb.run_stdin(
+        &[
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "kimi-code-api-key",
+            "--api-key-stdin",
+            "--set-default",
+            "--no-probe",
+        ],
+        Some(KIMI_KEY),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains(KIMI_KEY));
+    let r = sb.run(&["gateway", "restart"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let a = post(port, Some(TOKEN), &chat(None, false));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.header("x-clawctl-provider"), Some("kimi-coding"));
+    assert!(kimi.requests().iter().any(|r| r.key_accepted));
+    let j: serde_json::Value = serde_json::from_str(&sb.run(&["doctor", "--json"]).stdout).unwrap();
+    assert!(
+        !j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "gateway-upstream-failure"),
+        "stale after the fix: {j}"
+    );
+    drop(d);
 }

@@ -30,7 +30,8 @@ pub const FILE_MAX_LINES: usize = 200;
 pub struct FailureRecord {
     /// RFC 3339, UTC, seconds.
     pub time: String,
-    pub unix: u64,
+    /// The same time in milliseconds since the Unix epoch.
+    pub unix_ms: u64,
     pub provider: String,
     pub model: String,
     /// The host (and port, when not the default) the request went to.
@@ -188,10 +189,9 @@ pub fn record(
         url,
     } = target;
     let now = std::time::SystemTime::now();
-    let unix = now
+    let unix_ms = now
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let key_info = up.and_then(|u| u.key_info.clone());
     let (diagnosis, fix) = diagnose(state, up, provider, outcome);
     let host = host_of(url);
@@ -203,13 +203,13 @@ pub fn record(
     };
     let key_text = match &key_info {
         Some(k) => format!(
-            " with the key from {} ({}{})",
-            k.source,
+            " with the key {}({}) from {}",
             k.shape
                 .as_deref()
-                .map(|s| format!("{s}…, "))
+                .map(|s| format!("{s}… "))
                 .unwrap_or_default(),
             k.fingerprint.as_deref().unwrap_or("no fingerprint"),
+            k.source,
         ),
         None => " with no key".to_string(),
     };
@@ -225,7 +225,11 @@ pub fn record(
     }
     if let Some(d) = &diagnosis {
         explanation.push_str(". ");
-        explanation.push_str(d);
+        let mut c = d.chars();
+        if let Some(first) = c.next() {
+            explanation.extend(first.to_uppercase());
+            explanation.push_str(c.as_str());
+        }
     }
     if let Some(f) = &fix {
         explanation.push_str(". Fix: ");
@@ -233,7 +237,7 @@ pub fn record(
     }
     FailureRecord {
         time: humantime::format_rfc3339_seconds(now).to_string(),
-        unix,
+        unix_ms,
         provider: provider.to_string(),
         model: model.to_string(),
         endpoint_host: host,

@@ -14,15 +14,17 @@ use super::failures::{FailureRecord, file_path, read_file};
 pub const RECENT_SECS: u64 = 24 * 3600;
 
 /// One finding per provider, outcome and key among the recent failures in the
-/// gateway's `run/` next to `receipt`. A failure whose key is no longer the one the
-/// running gateway uses (a fix followed by a restart) is stale and left out.
+/// gateway's `run/` next to `receipt`. When a gateway runs, a failure from before
+/// it loaded its current config (a fix followed by `gateway restart`), or with a
+/// key it no longer uses, is stale and left out: if it still applies, the next
+/// request records it again.
 pub fn gateway_failures(receipt: &Path, now_unix: u64) -> Vec<Finding> {
     let records = read_file(&file_path(receipt));
     let running = Receipt::read(receipt).ok().filter(Receipt::pid_alive);
     let mut seen: Vec<(String, String, Option<String>)> = Vec::new();
     let mut out = Vec::new();
     for r in records.iter().rev() {
-        if now_unix.saturating_sub(r.unix) > RECENT_SECS {
+        if now_unix.saturating_sub(r.unix_ms / 1000) > RECENT_SECS {
             continue;
         }
         if let Some(rc) = &running {
@@ -30,7 +32,9 @@ pub fn gateway_failures(receipt: &Path, now_unix: u64) -> Vec<Finding> {
                 .providers
                 .get(&r.provider)
                 .and_then(|k| k.fingerprint.clone());
-            if current != r.key_fingerprint || r.unix < rc.started_unix {
+            if current != r.key_fingerprint
+                || r.unix_ms < (rc.started_unix * 1000).max(rc.loaded_unix_ms)
+            {
                 continue;
             }
         }

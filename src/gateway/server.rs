@@ -128,6 +128,11 @@ fn bind(listen: &str) -> Result<std::net::TcpListener, String> {
 
 /// Run until SIGTERM/SIGINT. Returns the process exit code.
 pub fn run(env: &Environment, opts: RunOptions) -> i32 {
+    // Key sources read "MOONSHOT_API_KEY in the gateway's environment", not "in
+    // this shell": what the gateway reports is about its own process.
+    let mut env = env.clone();
+    env.origin = format!("the gateway's environment (pid {})", std::process::id());
+    let env = &env;
     let started = unix_now();
     let state = match prepare(env, &opts.load, started) {
         Ok(s) => s,

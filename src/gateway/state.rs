@@ -170,6 +170,9 @@ pub fn prepare(
         env_vars_used: vars_used,
         providers,
         gateway_token: key_of(&token_r),
+        loaded_unix_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
     };
     let t = &loaded.config.gateway.timeouts;
     let l = &loaded.config.gateway.limits;
