@@ -708,3 +708,52 @@ fn the_seed_401_is_explained_by_the_gateway_and_doctor_and_fixed() {
     );
     drop(d);
 }
+
+/// The official `openai` Python package (installed by `.ci/run`) against the
+/// gateway: a non-streamed and a streamed completion, and the model list.
+#[test]
+fn the_official_openai_python_client_talks_to_the_gateway() {
+    let has_openai = std::process::Command::new("python3")
+        .args(["-c", "import openai"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_openai {
+        eprintln!(
+            "SKIPPED: python3 with the `openai` package is not installed (pip install openai)"
+        );
+        return;
+    }
+    let (sb, _openai, anthropic, _ollama, port) = three_styles();
+    let _d = start(&sb, port);
+    let script = format!(
+        r#"
+import openai
+c = openai.OpenAI(base_url="http://127.0.0.1:{port}/v1", api_key="{TOKEN}", max_retries=0, timeout=20)
+r = c.chat.completions.create(model="claude", messages=[{{"role": "system", "content": "be brief"}}, {{"role": "user", "content": "hi"}}])
+print("non-stream:", r.choices[0].message.content, r.choices[0].finish_reason)
+s = c.chat.completions.create(model="openai/gpt-test", messages=[{{"role": "user", "content": "hi"}}], stream=True)
+print("stream:", "".join(ch.choices[0].delta.content or "" for ch in s if ch.choices))
+print("models:", "local" in [m.id for m in c.models.list().data])
+try:
+    openai.OpenAI(base_url="http://127.0.0.1:{port}/v1", api_key="wrong", max_retries=0).chat.completions.create(model="default", messages=[{{"role": "user", "content": "hi"}}])
+except openai.AuthenticationError as e:
+    print("auth:", e.status_code)
+"#
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(stdout.contains("non-stream: Hello stop"), "{all}");
+    assert!(stdout.contains("stream: Hello"), "{all}");
+    assert!(stdout.contains("models: True"), "{all}");
+    assert!(stdout.contains("auth: 401"), "{all}");
+    assert_eq!(anthropic.request_count(), 1);
+}
