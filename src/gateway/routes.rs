@@ -120,6 +120,13 @@ async fn healthz() -> Response {
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
+    log_request(
+        method.as_str(),
+        "(none)",
+        404,
+        Instant::now(),
+        &[("path", uri.path())],
+    );
     error(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
@@ -178,6 +185,7 @@ async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     }
     let mut v = serde_json::to_value(&served.state.receipt).unwrap_or_default();
     v["recent_failures"] = serde_json::to_value(app.failures.recent()).unwrap_or_default();
+    log_request("GET", "/v1/status", 200, started, &[]);
     json_response(StatusCode::OK, v.to_string())
 }
 
@@ -223,6 +231,7 @@ async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
             add(format!("{id}/{m}"), id, &mut data);
         }
     }
+    log_request("GET", "/v1/models", 200, started, &[]);
     json_response(
         StatusCode::OK,
         json!({"object": "list", "data": data}).to_string(),
