@@ -17,6 +17,8 @@ mod config_cli;
 mod config_set;
 mod edit_props;
 mod gateway;
+mod gateway_chat;
+mod gateway_hostile;
 mod import_openclaw;
 mod migrate;
 mod migrate_props;

@@ -18,6 +18,21 @@ pub enum GatewayCommand {
     Status(StatusArgs),
     /// Validate the config as the service will load it, then restart it.
     Restart(RestartArgs),
+    /// The gateway's log: one line per request and per provider failure.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing lines as the gateway writes them.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// One JSON object per line (`time`, `level`, `event` and the line's fields).
+    #[arg(long)]
+    pub json: bool,
+    /// How many of the last lines to print first.
+    #[arg(long, short = 'n', default_value_t = 100)]
+    pub lines: usize,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +63,7 @@ pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
         )),
         GatewayCommand::Status(a) => status(ctx, a),
         GatewayCommand::Restart(a) => restart(ctx, a),
+        GatewayCommand::Logs(a) => logs(ctx, a),
     }
 }
 
@@ -399,4 +415,83 @@ fn sighup(pid: u32) -> Result<String, Failure> {
         )));
     }
     Ok(format!("sent SIGHUP to pid {pid}"))
+}
+
+fn print_log_line(line: &str, json: bool) {
+    if !json {
+        println!("{line}");
+        return;
+    }
+    let v = match crate::gateway::log::parse_line(line) {
+        Some(m) => serde_json::Value::Object(m),
+        None => json!({"time": null, "text": line}),
+    };
+    println!("{v}");
+}
+
+/// `gateway logs`: the file the gateway writes beside its stderr
+/// (`<home>/logs/gateway.log`, the service's home when a service is installed),
+/// whichever manager started it; under systemd without that file, the user journal.
+fn logs(ctx: &Ctx, args: LogsArgs) -> Outcome {
+    use std::io::{Read, Seek, SeekFrom};
+    let views = ctx.views(false)?;
+    let home = views.service_or_cli().loaded.paths.home.clone();
+    let path = crate::gateway::log::file_path(&home);
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        if views.discovery.definition().is_some() && ctx.env.platform == crate::env::Platform::Linux
+        {
+            let mut cmd = std::process::Command::new("journalctl");
+            cmd.args(["--user", "-u", "clawctl-gateway.service", "-o", "cat", "-n"])
+                .arg(args.lines.to_string());
+            if args.follow {
+                cmd.arg("-f");
+            }
+            let status = cmd
+                .status()
+                .map_err(|e| Failure::error(format!("cannot run journalctl: {e}")))?;
+            return Ok(status.code().unwrap_or(1));
+        }
+        return Err(Failure::error(format!(
+            "no gateway log at {}: the gateway has not run with this home (start it: clawctl gateway run)",
+            ctx.env.display_path(&path)
+        )));
+    };
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
+    let all: Vec<&str> = text.lines().collect();
+    for l in &all[all.len().saturating_sub(args.lines)..] {
+        print_log_line(l, args.json);
+    }
+    if !args.follow {
+        return Ok(0);
+    }
+    let mut pos = text.len() as u64;
+    let mut partial = String::new();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if len < pos {
+            // Rotated: the new file starts from its beginning.
+            match std::fs::File::open(&path) {
+                Ok(f) => file = f,
+                Err(_) => continue,
+            }
+            pos = 0;
+        }
+        if len == pos {
+            continue;
+        }
+        let _ = file.seek(SeekFrom::Start(pos));
+        let mut chunk = String::new();
+        let n = file.read_to_string(&mut chunk).unwrap_or(0);
+        pos += n as u64;
+        partial.push_str(&chunk);
+        while let Some(i) = partial.find('\n') {
+            let line: String = partial.drain(..=i).collect();
+            print_log_line(line.trim_end(), args.json);
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }
 }

@@ -12,7 +12,7 @@ mod doctor;
 pub(crate) mod gateway;
 mod interrupt;
 mod migrate;
-mod models;
+pub(crate) mod models;
 pub mod onboard;
 pub mod output;
 pub mod progress;

@@ -133,6 +133,17 @@ pub fn check(views: &Views) -> Vec<Finding> {
     config::invalid(&inp, &mut out);
     service::check(&inp, &mut out);
     running::check(&inp, &mut out);
+    // What the gateway itself saw: its recent provider failures (run/failures.jsonl).
+    let receipt = views.running.as_ref().map_or_else(
+        || views.service_or_cli().loaded.paths.receipt(),
+        |r| r.receipt_path.clone(),
+    );
+    out.extend(crate::gateway::findings::gateway_failures(
+        &receipt,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    ));
     keys::check(&inp, &mut out);
     files::check(&inp, &mut out);
     config::secrets_and_layout(&inp, &mut out);
