@@ -2097,6 +2097,9 @@ impl Importer<'_> {
             ));
         }
         let mut unknown_providers: Vec<String> = Vec::new();
+        // References to a provider clawctl can resolve nowhere are left out of the
+        // import (the rest of the config still imports) with the fix, never a refusal.
+        let mut dropped_refs: Vec<(String, String)> = Vec::new();
         for (key, reference) in refs {
             let resolved = self
                 .out
@@ -2117,14 +2120,20 @@ impl Importer<'_> {
                 )),
                 Some((p, _)) => {
                     let configured = self.out.providers.iter().any(|(id, _)| id == p);
-                    if !configured && self.catalog.get(p).is_none() && !unknown_providers.iter().any(|u| u == p) {
-                        unknown_providers.push(p.to_string());
+                    if !configured && self.catalog.get(p).is_none() {
+                        if !unknown_providers.iter().any(|u| u == p) {
+                            unknown_providers.push(p.to_string());
+                        }
                         self.warn(format!(
-                            "{key} uses provider `{p}`, which clawctl's catalog does not know and the import has no models.providers.{p} for; add one with a base_url"
+                            "{key} = \"{resolved}\" uses provider `{p}`, which clawctl's catalog does not know and the import has no models.providers.{p} for: left out of the import. Fix: clawctl config set models.providers.{p}.base_url <URL> (and models.providers.{p}.api), then clawctl config set {key} {resolved}"
                         ));
+                        dropped_refs.push((key.clone(), reference.clone()));
                     }
                 }
             }
+        }
+        for (key, reference) in dropped_refs {
+            self.drop_model_ref(&key, &reference);
         }
         let missing: Vec<String> = self
             .out
@@ -2157,6 +2166,32 @@ impl Importer<'_> {
                 ids.join(", ")
             ));
         }
+    }
+
+    /// Take a model reference out of the output (primary, one fallback, or an
+    /// alias) and record why under `unmapped`.
+    fn drop_model_ref(&mut self, key: &str, reference: &str) {
+        if key == "agents.defaults.model.primary" {
+            self.out.primary = None;
+        } else if key.starts_with("agents.defaults.model.fallbacks[") {
+            if let Some(f) = self.out.fallbacks.as_mut()
+                && let Some(i) = f.iter().position(|r| r == reference)
+            {
+                f.remove(i);
+            }
+        } else {
+            let models = KeyPath::parse("agents.defaults.models").expect("static key");
+            self.out
+                .aliases
+                .retain(|(a, _)| models.child(a.as_str()).to_string() != key);
+        }
+        self.mapped.retain(|m| m.to != key);
+        self.unmapped.push(Unmapped {
+            path: format!("{}{key}", self.prefix),
+            reason: format!(
+                "names `{reference}`, whose provider clawctl cannot resolve (not in the catalog, no models.providers entry)"
+            ),
+        });
     }
 
     // ----- the document --------------------------------------------------------
