@@ -19,9 +19,15 @@ pub const CLAWCTL_GATEWAY_TOKEN: &str = "CLAWCTL_GATEWAY_TOKEN";
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The user's home directory.
 pub const HOME: &str = "HOME";
+/// Which install commands read: `clawctl` (default) or `openclaw` (as `--openclaw`).
+pub const CLAWCTL_TARGET: &str = "CLAWCTL_TARGET";
 
 /// (name, description) for documentation and `doctor`.
 pub const ALL: &[(&str, &str)] = &[
+    (
+        CLAWCTL_TARGET,
+        "which install to read: `clawctl` (default) or `openclaw` (an OpenClaw install, read-only; as --openclaw)",
+    ),
     (
         CLAWCTL_HOME,
         "directory holding config.toml, credentials.toml, .env, backups/ and run/",

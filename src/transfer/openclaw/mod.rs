@@ -202,30 +202,37 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// An OpenClaw config read the way OpenClaw reads it — JSON5, `$include` resolved
+/// (relative paths, depth limit, confinement) — and not mapped to clawctl's model:
+/// what the `--openclaw` dialect reads in place.
+#[derive(Debug, Clone)]
+pub struct ReadConfig {
+    pub value: serde_json::Value,
+    /// The config and every included file, in reading order.
+    pub files: Vec<PathBuf>,
+    /// Duplicate keys and other non-fatal observations.
+    pub warnings: Vec<String>,
+}
+
+/// Read `path` as OpenClaw would, for the `--openclaw` dialect. Errors carry the
+/// file, line and column and never the source text.
+pub fn read_config(path: &Path) -> Result<ReadConfig, ImportError> {
+    let catalog = Catalog::builtin();
+    let mut im = Importer::new(path, &catalog);
+    let top = im.load_file(path, None)?;
+    let top = im.resolve_includes(top, &[include::identity(path)])?;
+    Ok(ReadConfig {
+        value: top.to_json(),
+        files: im.sources.files.into_iter().map(|s| s.path).collect(),
+        warnings: im.warnings,
+    })
+}
+
 /// Import the OpenClaw config at `path`. `catalog` supplies provider ids, aliases
 /// and key variables. Also accepts an auth-profiles.json store or a per-agent
 /// models.json given directly.
 pub fn import_openclaw(path: &Path, catalog: &Catalog) -> Result<OpenClawImport, ImportError> {
-    let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let root_dir_real = include::identity(if root_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        &root_dir
-    });
-    let mut im = Importer {
-        catalog,
-        sources: Sources::default(),
-        root_dir,
-        root_dir_real,
-        prefix: String::new(),
-        renames: Vec::new(),
-        block_ids: Vec::new(),
-        out: Out::default(),
-        credentials: Vec::new(),
-        mapped: Vec::new(),
-        unmapped: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut im = Importer::new(path, catalog);
     let top = im.load_file(path, None)?;
     if top.as_object().is_none() {
         return Err(im.error_at(
@@ -516,6 +523,31 @@ fn section_reason(key: &str) -> String {
             "OpenClaw's secret providers; clawctl keeps secrets in credentials.toml or env variables".into()
         }
         other => format!("OpenClaw's `{other}` settings have no clawctl equivalent"),
+    }
+}
+
+impl<'c> Importer<'c> {
+    fn new(path: &Path, catalog: &'c Catalog) -> Importer<'c> {
+        let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let root_dir_real = include::identity(if root_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &root_dir
+        });
+        Importer {
+            catalog,
+            sources: Sources::default(),
+            root_dir,
+            root_dir_real,
+            prefix: String::new(),
+            renames: Vec::new(),
+            block_ids: Vec::new(),
+            out: Out::default(),
+            credentials: Vec::new(),
+            mapped: Vec::new(),
+            unmapped: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 }
 
