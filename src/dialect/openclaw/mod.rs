@@ -397,10 +397,18 @@ impl Install {
     pub fn read(
         env: &Environment,
         profile: Option<&str>,
+        service_file: Option<&Path>,
         catalog: &Catalog,
     ) -> Result<Install, paths::PathError> {
         let cli = View::read(env.origin.clone(), env.clone(), profile, catalog, &[])?;
-        let (services, errors) = service::discover(env, &cli.paths);
+        let (services, errors) = match service_file {
+            Some(f) => service::discover_in(
+                env,
+                &cli.paths,
+                vec![(f.to_path_buf(), service::Role::Current)],
+            ),
+            None => service::discover(env, &cli.paths),
+        };
         let main = services
             .iter()
             .find(|s| s.role == service::Role::Current)

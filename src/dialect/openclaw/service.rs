@@ -61,11 +61,30 @@ pub enum Role {
     Legacy,
 }
 
-/// Where the definitions would be, for this platform and profile.
+/// Where the definitions would be for this profile: this platform's locations
+/// first, then the other platforms' (a copied home or a test sandbox holds a
+/// LaunchAgent on Linux; only files that exist are ever read).
 pub fn candidates(env: &Environment, paths: &OpenClawPaths) -> Vec<(PathBuf, Role)> {
+    let own = candidates_for(env.platform, env, paths);
+    let mut all = own.clone();
+    for p in [Platform::Macos, Platform::Linux, Platform::Windows] {
+        for c in candidates_for(p, env, paths) {
+            if !all.contains(&c) {
+                all.push(c);
+            }
+        }
+    }
+    all
+}
+
+fn candidates_for(
+    platform: Platform,
+    env: &Environment,
+    paths: &OpenClawPaths,
+) -> Vec<(PathBuf, Role)> {
     let home = env.home.clone().unwrap_or_else(|| paths.home.clone());
     let p = paths.profile.as_deref();
-    match env.platform {
+    match platform {
         Platform::Macos => {
             let dir = home.join("Library/LaunchAgents");
             let mut v = vec![(
@@ -119,11 +138,20 @@ pub fn discover(
     env: &Environment,
     paths: &OpenClawPaths,
 ) -> (Vec<OpenClawService>, Vec<ServiceError>) {
+    discover_in(env, paths, candidates(env, paths))
+}
+
+/// Read the given definition files (`--service-file`) instead of discovering them.
+pub fn discover_in(
+    env: &Environment,
+    paths: &OpenClawPaths,
+    candidates: Vec<(PathBuf, Role)>,
+) -> (Vec<OpenClawService>, Vec<ServiceError>) {
     let home = env.home.clone().unwrap_or_else(|| paths.home.clone());
     let user = env.var("USER").unwrap_or_default().to_string();
     let mut found = Vec::new();
     let mut errors = Vec::new();
-    for (path, role) in candidates(env, paths) {
+    for (path, role) in candidates {
         if !path.exists() {
             continue;
         }
@@ -265,6 +293,10 @@ mod tests {
             Path::new("/h/.config/systemd/user/openclaw-gateway-work.service")
         );
         assert!(c.iter().all(|(_, r)| *r == Role::Current));
+        assert!(
+            c.iter()
+                .any(|(p, _)| p.ends_with("Library/LaunchAgents/ai.openclaw.work.plist"))
+        );
         let win = env(Platform::Windows);
         let paths = OpenClawPaths::discover(&win, None).unwrap();
         assert_eq!(
