@@ -28,12 +28,26 @@ fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
         Some(env) => Some(crate::config::load::load(env, &Default::default())?),
         None => None,
     };
-    Ok(doctor::check(&Inputs {
+    let mut findings = doctor::check(&Inputs {
         cli: &cli,
         service: service.as_ref(),
         view: &view,
         catalog: &catalog,
-    }))
+    });
+    if let Some(h) = super::openclaw::hint(ctx) {
+        findings.insert(
+            0,
+            Finding {
+                code: "openclaw-install-found",
+                severity: Severity::Info,
+                message: h,
+                evidence: Vec::new(),
+                fix: None,
+                auto_fix: None,
+            },
+        );
+    }
+    Ok(findings)
 }
 
 pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {

@@ -34,6 +34,24 @@ pub fn run(ctx: &Ctx, command: Command) -> Outcome {
     }
 }
 
+/// For clawctl's own `status` and `doctor`: when clawctl has no config here but an
+/// OpenClaw install exists, the sentence that says so and names `--openclaw` and
+/// `clawctl import`.
+pub fn hint(ctx: &Ctx) -> Option<String> {
+    let own = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref()).ok()?;
+    if own.config.exists() {
+        return None;
+    }
+    let config = openclaw::exists(&ctx.env)?;
+    let shown = match &ctx.env.home {
+        Some(h) => openclaw::env::display(&config, h),
+        None => config.display().to_string(),
+    };
+    Some(format!(
+        "clawctl has no config here, but an OpenClaw install is at {shown}: read it in place with `clawctl --openclaw status` / `clawctl --openclaw doctor`, or move it to clawctl with `clawctl import {shown}`"
+    ))
+}
+
 fn read(ctx: &Ctx) -> Result<(Install, Catalog), Failure> {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
     let install = Install::read(

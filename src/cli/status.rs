@@ -83,6 +83,13 @@ fn rows(catalog: &Catalog, side: &Side, ids: &[String]) -> Vec<(String, String)>
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
+    if let Some(h) = super::openclaw::hint(ctx) {
+        if args.json {
+            eprintln!("note: {h}");
+        } else {
+            println!("note: {h}");
+        }
+    }
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
     let cli_loaded = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
     let cli = Side {

@@ -80,7 +80,7 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
                     "openclaw-invalid-port",
                     Severity::Error,
                     format!(
-                        "{ign} in the {} is not a number; OpenClaw ignores it and uses {}",
+                        "{ign} ({}) is not a number; OpenClaw ignores it and uses {}",
                         view.label,
                         gateway_port(&view.env, view.config_port()).0
                     ),
@@ -113,7 +113,7 @@ fn config_readable(view: &View, out: &mut Vec<Finding>) {
             finding(
                 "openclaw-config-invalid",
                 Severity::Error,
-                format!("the {} cannot read its config", view.label),
+                format!("{} cannot read its config", view.label),
             )
             .ev(e.clone())
             .fix(oc(view, "doctor")),
@@ -156,7 +156,7 @@ fn missing_substitutions(view: &View, out: &mut Vec<Finding>) {
             finding(
                 "openclaw-missing-variable",
                 Severity::Warning,
-                format!("{path} refers to ${{{name}}}, which is not set in the {}; OpenClaw keeps the text `${{{name}}}` and warns", view.label),
+                format!("{path} refers to ${{{name}}}, which is not set for {}; OpenClaw keeps the text `${{{name}}}` and warns", view.label),
             )
             .ev(format!("{} {path}", view.show(&view.paths.config)))
             .fix(format!("add {name}=… to {} (read by the CLI and the service)", view.show(&view.paths.state_dotenv()))),

@@ -418,7 +418,15 @@ impl Install {
                 let senv = service::service_environment(env, s);
                 let label = format!("{} {}", s.definition.manager, s.definition.name);
                 // The service's profile comes from its own environment (OPENCLAW_PROFILE).
-                Some(View::read(label, senv, None, catalog, &s.managed_keys)?)
+                // Only an OpenClaw-installed systemd service lets the global .env
+                // replace its managed values (environment.md, first paragraph).
+                let managed: &[String] = if s.definition.manager == crate::service::Manager::Systemd
+                {
+                    &s.managed_keys
+                } else {
+                    &[]
+                };
+                Some(View::read(label, senv, None, catalog, managed)?)
             }
             None => None,
         };
