@@ -637,3 +637,36 @@ fn native_commands_point_at_an_openclaw_install() {
         assert!(r.all().contains("clawctl import"), "{cmd}: {}", r.all());
     }
 }
+
+/// The running gateway is the strongest evidence: its `/proc/PID/environ`.
+#[test]
+fn running_gateway_process_is_the_service_view() {
+    let mut h = OcHome::new();
+    h.config(SEED_CONFIG);
+    h.var("MOONSHOT_API_KEY", MOONSHOT_KEY);
+    // A stand-in gateway: `sh -c … openclaw gateway` keeps that command line.
+    let mut child = std::process::Command::new("/bin/sh")
+        .args(["-c", "sleep 60; true", "openclaw", "gateway"])
+        .env_clear()
+        .env("HOME", h.home())
+        .env("PATH", "/usr/bin:/bin")
+        .env("MOONSHOT_API_KEY", OTHER_MOONSHOT_KEY)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let s: Value = serde_json::from_str(&h.run(&["status", "--json"]).stdout).unwrap();
+    let findings = h.doctor();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        s["service"]["view"],
+        format!("running gateway (pid {})", child.id()),
+        "{s}"
+    );
+    let f = find(&findings, "openclaw-key-drift");
+    assert!(
+        evidence(f).contains(&format!("/proc/{}/environ", child.id())),
+        "{}",
+        evidence(f)
+    );
+}

@@ -54,13 +54,16 @@ pub fn hint(ctx: &Ctx) -> Option<String> {
 
 fn read(ctx: &Ctx) -> Result<(Install, Catalog), Failure> {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let install = Install::read(
-        &ctx.env,
-        ctx.opts.profile.as_deref(),
-        ctx.service_opts.service_file.as_deref(),
-        &catalog,
-    )
-    .map_err(|e| Failure::usage(e.0))?;
+    let proc_root = std::path::Path::new("/proc");
+    let opts = openclaw::Options {
+        profile: ctx.opts.profile.as_deref(),
+        service_file: ctx.service_opts.service_file.as_deref(),
+        pid: ctx.service_opts.pid,
+        proc_root: (ctx.env.platform == crate::env::Platform::Linux
+            && ctx.service_opts.service_file.is_none())
+        .then_some(proc_root),
+    };
+    let install = Install::read(&ctx.env, opts, &catalog).map_err(|e| Failure::usage(e.0))?;
     Ok((install, catalog))
 }
 

@@ -392,16 +392,32 @@ pub struct Install {
     pub service_errors: Vec<String>,
 }
 
+/// Where the service view comes from, besides discovery.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// `--profile NAME` (the CLI's).
+    pub profile: Option<&'a str>,
+    /// `--service-file PATH`: read this definition instead of discovering one.
+    pub service_file: Option<&'a Path>,
+    /// `--pid PID`: read this running gateway.
+    pub pid: Option<u32>,
+    /// Where to look for running gateways (Linux `/proc`); `None`: do not look.
+    pub proc_root: Option<&'a Path>,
+}
+
 impl Install {
     /// Read the install `env` points at. Read-only: nothing is written.
+    ///
+    /// The service view is, strongest first: the running gateway (`/proc/PID/environ`,
+    /// one whose environment resolves to this install's state dir, or `--pid`), else
+    /// the current service definition, else a legacy one.
     pub fn read(
         env: &Environment,
-        profile: Option<&str>,
-        service_file: Option<&Path>,
+        opts: Options<'_>,
         catalog: &Catalog,
     ) -> Result<Install, paths::PathError> {
-        let cli = View::read(env.origin.clone(), env.clone(), profile, catalog, &[])?;
-        let (services, errors) = match service_file {
+        let cli = View::read(env.origin.clone(), env.clone(), opts.profile, catalog, &[])?;
+        let (services, errors) = match opts.service_file {
             Some(f) => service::discover_in(
                 env,
                 &cli.paths,
@@ -409,11 +425,12 @@ impl Install {
             ),
             None => service::discover(env, &cli.paths),
         };
+        let mut service_errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         let main = services
             .iter()
             .find(|s| s.role == service::Role::Current)
             .or(services.first());
-        let service = match main {
+        let mut service = match main {
             Some(s) => {
                 let senv = service::service_environment(env, s);
                 let label = format!("{} {}", s.definition.manager, s.definition.name);
@@ -430,11 +447,42 @@ impl Install {
             }
             None => None,
         };
+        let processes = match (opts.pid, opts.proc_root) {
+            (Some(pid), _) => match crate::service::read_process(pid) {
+                Ok(p) => vec![p],
+                Err(e) => {
+                    service_errors.push(e.to_string());
+                    Vec::new()
+                }
+            },
+            (None, Some(root)) => service::running_gateways(root),
+            (None, None) => Vec::new(),
+        };
+        let wanted: Vec<PathBuf> = std::iter::once(cli.paths.state_dir.clone())
+            .chain(service.as_ref().map(|s| s.paths.state_dir.clone()))
+            .collect();
+        for p in processes {
+            let penv = service::process_environment(env, &p);
+            let Ok(ppaths) = OpenClawPaths::discover(&penv, None) else {
+                continue;
+            };
+            if opts.pid.is_none() && !wanted.contains(&ppaths.state_dir) {
+                continue;
+            }
+            let managed = if penv.var("OPENCLAW_SYSTEMD_UNIT").is_some() {
+                env::managed_keys(&penv)
+            } else {
+                Vec::new()
+            };
+            let label = penv.origin.clone();
+            service = Some(View::read(label, penv, None, catalog, &managed)?);
+            break;
+        }
         Ok(Install {
             cli,
             services,
             service,
-            service_errors: errors.iter().map(|e| e.to_string()).collect(),
+            service_errors,
         })
     }
 

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::env::{Environment, Platform};
-use crate::service::{self, EnvVar, ServiceDefinition, ServiceError};
+use crate::service::{self, EnvVar, ProcessInfo, ServiceDefinition, ServiceError};
 
 use super::paths::OpenClawPaths;
 
@@ -245,6 +245,80 @@ pub fn parse_service_env_file(text: &str, shown: &str) -> Vec<EnvVar> {
     out
 }
 
+/// Whether a command line runs OpenClaw's gateway: an `openclaw` executable (or
+/// OpenClaw's `dist/index.js` / `openclaw.mjs` entry point) followed by `gateway`,
+/// as the generated definitions run it (`node …/openclaw/dist/index.js gateway
+/// --port 18789`, `openclaw gateway run`).
+pub fn runs_openclaw_gateway(cmdline: &[String]) -> bool {
+    let tokens: Vec<&str> = cmdline
+        .iter()
+        .flat_map(|a| a.split(|c: char| c.is_whitespace() || c == ';' || c == '\''))
+        .map(|t| t.trim_matches('"'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    tokens.iter().enumerate().any(|(i, t)| {
+        let base = t.rsplit(['/', '\\']).next().unwrap_or(t);
+        let base = base.strip_suffix(".exe").unwrap_or(base);
+        let entry = base == "openclaw"
+            || base == "openclaw.mjs"
+            || (base == "index.js" && t.contains("openclaw"));
+        entry && tokens.get(i + 1) == Some(&"gateway")
+    })
+}
+
+/// Running OpenClaw gateways readable under `proc_root` (Linux `/proc`): processes
+/// of this user whose command line runs the gateway and whose environ can be read.
+pub fn running_gateways(proc_root: &Path) -> Vec<ProcessInfo> {
+    let Ok(entries) = std::fs::read_dir(proc_root) else {
+        return Vec::new();
+    };
+    let mut pids: Vec<u32> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    pids.into_iter()
+        .filter(|pid| {
+            std::fs::read(proc_root.join(pid.to_string()).join("cmdline"))
+                .map(|b| {
+                    let args: Vec<String> = b
+                        .split(|c| *c == 0)
+                        .filter(|a| !a.is_empty())
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
+                    runs_openclaw_gateway(&args)
+                })
+                .unwrap_or(false)
+        })
+        .filter_map(|pid| service::process::read_process_at(proc_root, pid).ok())
+        .collect()
+}
+
+/// The environment of a running gateway, each variable with `/proc/PID/environ` as
+/// its evidence.
+pub fn process_environment(cli: &Environment, p: &ProcessInfo) -> Environment {
+    let mut vars = std::collections::BTreeMap::new();
+    let mut evidence = std::collections::BTreeMap::new();
+    for v in &p.env {
+        evidence.insert(v.name.clone(), v.evidence.clone());
+        vars.insert(v.name.clone(), v.value.clone());
+    }
+    let home = vars
+        .get("HOME")
+        .map(PathBuf::from)
+        .or_else(|| cli.home.clone());
+    let cwd = p.cwd.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let mut env = Environment::from_parts(
+        vars,
+        home,
+        cwd,
+        cli.platform,
+        format!("running gateway (pid {})", p.pid),
+    );
+    env.var_evidence = evidence;
+    env
+}
+
 /// The environment the definition gives the gateway process.
 pub fn service_environment(cli: &Environment, s: &OpenClawService) -> Environment {
     crate::service::view::definition_environment(cli, &s.definition)
@@ -254,6 +328,30 @@ pub fn service_environment(cli: &Environment, s: &OpenClawService) -> Environmen
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn recognises_openclaw_gateway_command_lines() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(runs_openclaw_gateway(&v(&[
+            "/opt/homebrew/bin/node",
+            "/opt/homebrew/lib/node_modules/openclaw/dist/index.js",
+            "gateway",
+            "--port",
+            "18789"
+        ])));
+        assert!(runs_openclaw_gateway(&v(&["openclaw", "gateway", "run"])));
+        assert!(runs_openclaw_gateway(&v(&[
+            "/bin/bash",
+            "-c",
+            "exec openclaw gateway --force"
+        ])));
+        assert!(!runs_openclaw_gateway(&v(&["openclaw", "doctor"])));
+        assert!(!runs_openclaw_gateway(&v(&[
+            "node",
+            "/srv/app/dist/index.js",
+            "gateway"
+        ])));
+    }
 
     #[test]
     fn names_per_profile() {
