@@ -670,3 +670,25 @@ fn running_gateway_process_is_the_service_view() {
         evidence(f)
     );
 }
+
+/// `$include` outside the config's directory is refused unless OPENCLAW_INCLUDE_ROOTS
+/// lists its root, as OpenClaw does.
+#[test]
+fn include_confinement_follows_openclaw_include_roots() {
+    let mut h = OcHome::new();
+    h.config(r#"{ agents: { $include: "../shared/agents.json5" } }"#);
+    h.write(
+        "shared/agents.json5",
+        r#"{ defaults: { model: "moonshot/kimi-k2.5" } }"#,
+    );
+    let r = h.run(&["config", "validate"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stdout.contains("OPENCLAW_INCLUDE_ROOTS"), "{}", r.all());
+    assert!(r.stdout.contains("openclaw.json:1:"), "{}", r.all());
+    let root = h.home().join("shared").display().to_string();
+    h.var("OPENCLAW_INCLUDE_ROOTS", &root);
+    let ok = h.run(&["config", "validate"]);
+    assert_eq!(ok.code, 0, "{}", ok.all());
+    let g = h.run(&["config", "get", "agents.defaults.model"]);
+    assert_eq!(g.stdout.trim(), "moonshot/kimi-k2.5");
+}

@@ -119,7 +119,7 @@ impl View {
         let paths = OpenClawPaths::discover(&env, profile)?;
         let config_exists = paths.config.is_file();
         let (config, config_error, config_files) = if config_exists {
-            match read_config(&paths.config) {
+            match read_config(&paths.config, &paths.include_roots(&env)) {
                 Ok(r) => (Some(r.value), None, r.files),
                 Err(e) => (None, Some(e.to_string()), vec![paths.config.clone()]),
             }

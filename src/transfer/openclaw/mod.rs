@@ -214,11 +214,14 @@ pub struct ReadConfig {
     pub warnings: Vec<String>,
 }
 
-/// Read `path` as OpenClaw would, for the `--openclaw` dialect. Errors carry the
-/// file, line and column and never the source text.
-pub fn read_config(path: &Path) -> Result<ReadConfig, ImportError> {
+/// Read `path` as OpenClaw would, for the `--openclaw` dialect. `include_roots`
+/// are the directories besides the config's own that `$include` may read
+/// (`OPENCLAW_INCLUDE_ROOTS`); anything else is refused, as OpenClaw refuses it.
+/// Errors carry the file, line and column and never the source text.
+pub fn read_config(path: &Path, include_roots: &[PathBuf]) -> Result<ReadConfig, ImportError> {
     let catalog = Catalog::builtin();
     let mut im = Importer::new(path, &catalog);
+    im.include_roots = Some(include_roots.to_vec());
     let top = im.load_file(path, None)?;
     let top = im.resolve_includes(top, &[include::identity(path)])?;
     Ok(ReadConfig {
@@ -389,6 +392,10 @@ struct Importer<'c> {
     renames: Vec<(String, String)>,
     /// The ids under the input's `models.providers`, as written.
     block_ids: Vec<String>,
+    /// `Some` when reading in place (`--openclaw`): `$include` outside the config's
+    /// directory must be under one of these (`OPENCLAW_INCLUDE_ROOTS`). `None` when
+    /// importing: such includes are followed with a warning.
+    include_roots: Option<Vec<PathBuf>>,
     out: Out,
     credentials: Vec<ImportedCredential>,
     mapped: Vec<Mapped>,
@@ -542,6 +549,7 @@ impl<'c> Importer<'c> {
             prefix: String::new(),
             renames: Vec::new(),
             block_ids: Vec::new(),
+            include_roots: None,
             out: Out::default(),
             credentials: Vec::new(),
             mapped: Vec::new(),
