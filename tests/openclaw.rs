@@ -423,7 +423,7 @@ fn unknown_provider_in_the_default_model() {
     let findings = h.doctor();
     let f = find(&findings, "openclaw-unknown-provider");
     assert!(
-        evidence(f).contains("~/.openclaw/openclaw.json agents.defaults.model.primary"),
+        evidence(f).contains("~/.openclaw/openclaw.json:1:32 (agents.defaults.model)"),
         "{}",
         evidence(f)
     );
@@ -552,6 +552,27 @@ fn profile_and_include_and_substitution() {
     assert_eq!(
         s["cli"]["key"]["source"],
         "config models.providers.moonshot.apiKey"
+    );
+    let ev = s["cli"]["key"]["evidence"].as_str().unwrap();
+    assert!(
+        ev.starts_with("~/.openclaw-work/openclaw.json:2:")
+            && ev.ends_with("(models.providers.moonshot.apiKey)"),
+        "{ev}"
+    );
+    // A value from an included file is located in that file.
+    let o = h.run(&[
+        "--profile",
+        "work",
+        "config",
+        "get",
+        "agents.defaults.model.primary",
+        "--show-origin",
+    ]);
+    assert!(
+        o.stdout
+            .starts_with("file ~/.openclaw-work/agents.json5:1:"),
+        "{}",
+        o.all()
     );
     let g = h.run(&[
         "--profile",
@@ -691,4 +712,25 @@ fn include_confinement_follows_openclaw_include_roots() {
     assert_eq!(ok.code, 0, "{}", ok.all());
     let g = h.run(&["config", "get", "agents.defaults.model"]);
     assert_eq!(g.stdout.trim(), "moonshot/kimi-k2.5");
+}
+
+/// With `env.shellEnv.enabled`, the service may still get the key from the login
+/// shell: reported as "would import", a warning rather than an error.
+#[test]
+fn shell_env_import_is_reported_as_would_import() {
+    let h = seed();
+    h.config(&SEED_CONFIG.replace(
+        "gateway:",
+        "env: { shellEnv: { enabled: true } },\n  gateway:",
+    ));
+    let findings = h.doctor();
+    let f = find(&findings, "openclaw-key-only-in-shell");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        evidence(f).contains("env.shellEnv.enabled is on: OpenClaw would import MOONSHOT_API_KEY"),
+        "{}",
+        evidence(f)
+    );
+    let s: Value = serde_json::from_str(&h.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(s["service"]["shell_import"], "env.shellEnv.enabled");
 }

@@ -360,7 +360,7 @@ fn config_get(ctx: &Ctx, key: &str, show_origin: bool, as_json: bool) -> Outcome
             install.cli.paths.config.display()
         )));
     };
-    let origin = format!("file {}", install.cli.show(&install.cli.paths.config));
+    let origin = format!("file {}", install.cli.locate(key));
     if as_json {
         print_json(&json!({"key": key, "value": v, "origin": origin}));
     } else if show_origin {
@@ -391,7 +391,7 @@ fn config_list(ctx: &Ctx, show_origin: bool, as_json: bool) -> Outcome {
     }
     for (k, v) in rows {
         if show_origin {
-            println!("{origin}\t{k}={}", plain(&v));
+            println!("file {}\t{k}={}", install.cli.locate(&k), plain(&v));
         } else {
             println!("{k}={}", plain(&v));
         }

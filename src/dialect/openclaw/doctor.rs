@@ -158,7 +158,7 @@ fn missing_substitutions(view: &View, out: &mut Vec<Finding>) {
                 Severity::Warning,
                 format!("{path} refers to ${{{name}}}, which is not set for {}; OpenClaw keeps the text `${{{name}}}` and warns", view.label),
             )
-            .ev(format!("{} {path}", view.show(&view.paths.config)))
+            .ev(view.locate(&path))
             .fix(format!("add {name}=… to {} (read by the CLI and the service)", view.show(&view.paths.state_dotenv()))),
         );
     }
@@ -237,7 +237,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                 Severity::Error,
                 format!("the default model {model} names provider `{raw_provider}`, which neither OpenClaw's built-in list (as clawctl knows it) nor models.providers defines"),
             )
-            .ev(format!("{} {key}", cli.show(&cli.paths.config)))
+            .ev(cli.locate(&key))
             .fix(format!(
                 "{}   (or define models.providers.{raw_provider} with baseUrl and api)",
                 oc(cli, "models set <provider/model>")
@@ -305,6 +305,15 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                 vars.join(" / "),
                 s.show(&s.paths.state_dotenv())
             ));
+            if let Some(why) = &s.layered.shell_import {
+                // OpenClaw would run the login shell and import missing expected keys:
+                // the key may still arrive from a login profile clawctl does not run.
+                f.severity = Severity::Warning;
+                f = f.ev(format!(
+                    "{}: {why} is on: OpenClaw would import {var} from the login shell if a login profile (~/.zprofile, ~/.bash_profile, ~/.profile) exports it — not checked, clawctl never runs a shell",
+                    s.label
+                ));
+            }
             out.push(f.fix(format!(
                 "echo '{var}=<key>' >> {} && {}   (the service reads ~/.openclaw/.env at start; or: {}; clawctl move: clawctl import {})",
                 s.show(&s.paths.state_dotenv()),

@@ -42,6 +42,8 @@ pub struct View {
     /// Why the config could not be read (file:line:col: …).
     pub config_error: Option<String>,
     pub config_files: Vec<PathBuf>,
+    /// Where each config value sits (key path → file, line, column).
+    pub config_locations: std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
     pub layered: Layered,
     pub stores: Vec<Store>,
     pub store_errors: Vec<String>,
@@ -118,9 +120,13 @@ impl View {
     ) -> Result<View, paths::PathError> {
         let paths = OpenClawPaths::discover(&env, profile)?;
         let config_exists = paths.config.is_file();
+        let mut config_locations = std::collections::BTreeMap::new();
         let (config, config_error, config_files) = if config_exists {
             match read_config(&paths.config, &paths.include_roots(&env)) {
-                Ok(r) => (Some(r.value), None, r.files),
+                Ok(r) => {
+                    config_locations = r.locations;
+                    (Some(r.value), None, r.files)
+                }
                 Err(e) => (None, Some(e.to_string()), vec![paths.config.clone()]),
             }
         } else {
@@ -144,6 +150,7 @@ impl View {
             config_exists,
             config_error,
             config_files,
+            config_locations,
             layered,
             stores,
             store_errors,
@@ -155,12 +162,19 @@ impl View {
         env::display(p, &self.paths.home)
     }
 
-    fn config_name(&self) -> String {
-        self.paths
-            .config
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "openclaw.json".into())
+    /// `~/.openclaw/openclaw.json:4:17 (models.providers.moonshot.apiKey)`: where a
+    /// config value sits, its nearest located parent if it has no position itself.
+    pub fn locate(&self, key: &str) -> String {
+        let mut k = key;
+        loop {
+            if let Some((f, line, col)) = self.config_locations.get(k) {
+                return format!("{}:{line}:{col} ({key})", self.show(f));
+            }
+            match k.rfind(['.', '[']) {
+                Some(i) => k = &k[..i],
+                None => return format!("{} ({key})", self.show(&self.paths.config)),
+            }
+        }
     }
 
     /// `${VAR}` substitution against this view's layered environment.
@@ -182,7 +196,15 @@ impl View {
         };
         let (raw, key) = at(cfg, "agents.defaults.model")
             .and_then(pick)
-            .map(|m| (m, "agents.defaults.model.primary"))
+            .map(|m| {
+                let string_form = at(cfg, "agents.defaults.model").is_some_and(Json::is_string);
+                let key = if string_form {
+                    "agents.defaults.model"
+                } else {
+                    "agents.defaults.model.primary"
+                };
+                (m, key)
+            })
             .or_else(|| {
                 at(cfg, "agent.model")
                     .and_then(pick)
@@ -270,7 +292,7 @@ impl View {
         }
         if let Some((id, block)) = self.provider_block(&provider) {
             let key = format!("models.providers.{id}.apiKey");
-            let evidence = format!("{} {key}", self.config_name());
+            let evidence = self.locate(&key);
             match block.get("apiKey") {
                 Some(Json::String(s)) if !s.trim().is_empty() => {
                     let sub = self.substitute(s);
@@ -340,12 +362,8 @@ impl View {
         }
         let raw = at(self.config.as_ref()?, "gateway.auth.token")?.as_str()?;
         let sub = self.substitute(raw);
-        (sub.missing.is_empty() && !sub.value.trim().is_empty()).then(|| {
-            (
-                sub.value,
-                format!("{} gateway.auth.token", self.config_name()),
-            )
-        })
+        (sub.missing.is_empty() && !sub.value.trim().is_empty())
+            .then(|| (sub.value, self.locate("gateway.auth.token")))
     }
 
     /// The config's `gateway.port`.

@@ -212,6 +212,43 @@ pub struct ReadConfig {
     pub files: Vec<PathBuf>,
     /// Duplicate keys and other non-fatal observations.
     pub warnings: Vec<String>,
+    /// Where each value sits: dotted key path (`models.providers.moonshot.apiKey`,
+    /// array items as `fallbacks[0]`) → file, line, column (included files keep
+    /// their own).
+    pub locations: std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
+}
+
+fn locate(
+    node: &Node,
+    path: String,
+    sources: &Sources,
+    out: &mut std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
+) {
+    let pos = sources.pos(node.file, node.span.start);
+    if !path.is_empty() {
+        out.insert(
+            path.clone(),
+            (sources.path(node.file).to_path_buf(), pos.line, pos.col),
+        );
+    }
+    match &node.kind {
+        Kind::Object(members) => {
+            for m in members {
+                let p = if path.is_empty() {
+                    m.key.clone()
+                } else {
+                    format!("{path}.{}", m.key)
+                };
+                locate(&m.value, p, sources, out);
+            }
+        }
+        Kind::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                locate(v, format!("{path}[{i}]"), sources, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Read `path` as OpenClaw would, for the `--openclaw` dialect. `include_roots`
@@ -224,7 +261,10 @@ pub fn read_config(path: &Path, include_roots: &[PathBuf]) -> Result<ReadConfig,
     im.include_roots = Some(include_roots.to_vec());
     let top = im.load_file(path, None)?;
     let top = im.resolve_includes(top, &[include::identity(path)])?;
+    let mut locations = std::collections::BTreeMap::new();
+    locate(&top, String::new(), &im.sources, &mut locations);
     Ok(ReadConfig {
+        locations,
         value: top.to_json(),
         files: im.sources.files.into_iter().map(|s| s.path).collect(),
         warnings: im.warnings,
