@@ -25,6 +25,7 @@ mod migrate_props;
 mod models_probe;
 mod no_panic;
 mod onboard;
+mod openclaw;
 mod probe;
 mod regressions;
 mod reported;

@@ -18,7 +18,21 @@ pub struct DoctorArgs {
 }
 
 fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
-    Ok(doctor::check(&ctx.views(false)?))
+    let mut findings = doctor::check(&ctx.views(false)?);
+    if let Some(h) = super::openclaw::hint(ctx) {
+        findings.insert(
+            0,
+            Finding {
+                code: "openclaw-install-found",
+                severity: Severity::Info,
+                message: h,
+                evidence: Vec::new(),
+                fix: None,
+                auto_fix: None,
+            },
+        );
+    }
+    Ok(findings)
 }
 
 pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {

@@ -14,6 +14,7 @@ mod interrupt;
 mod migrate;
 pub(crate) mod models;
 pub mod onboard;
+mod openclaw;
 pub mod output;
 pub mod progress;
 pub mod prompt;
@@ -62,6 +63,10 @@ pub struct GlobalArgs {
     /// Service view: read this running process instead of discovering it.
     #[arg(long, global = true, value_name = "PID")]
     pub pid: Option<u32>,
+    /// Read an OpenClaw install in place (read-only) instead of clawctl's own files;
+    /// also CLAWCTL_TARGET=openclaw.
+    #[arg(long, global = true)]
+    pub openclaw: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +172,13 @@ pub fn main() -> i32 {
             pid: cli.global.pid,
         },
     };
+    match crate::dialect::Dialect::select(&ctx.env, cli.global.openclaw) {
+        Ok(crate::dialect::Dialect::OpenClaw) => {
+            return output::finish(openclaw::run(&ctx, cli.command));
+        }
+        Ok(crate::dialect::Dialect::Clawctl) => {}
+        Err(e) => return output::finish(Err(Failure::usage(e.to_string()))),
+    }
     let result = match cli.command {
         Command::Config(c) => match c {
             ConfigCommand::Path(a) => config::path::run(&ctx, a),

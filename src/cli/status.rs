@@ -167,6 +167,13 @@ fn or_invalid(l: &Loaded, key: &[&str], value: impl FnOnce() -> String) -> Strin
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
+    if let Some(h) = super::openclaw::hint(ctx) {
+        if args.json {
+            eprintln!("note: {h}");
+        } else {
+            println!("note: {h}");
+        }
+    }
     let views = ctx.views(true)?;
     let catalog = &views.catalog;
     let cli = &views.cli;
