@@ -68,6 +68,10 @@ fn rows(
             l.config.primary_model().unwrap_or("(not set)").to_string(),
         ),
     ];
+    if let Some(f) = &l.fleet {
+        // Live or cached: which copy of the fleet layer this view runs on.
+        r.push(("fleet".into(), f.summary()));
+    }
     for id in ids {
         let files = side.resolve(catalog, id);
         let key = match running.map(|r| r.receipt.providers.get(id)) {
