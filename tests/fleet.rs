@@ -47,6 +47,7 @@ fn record(id: &str, local: serde_json::Value, rev: i64) -> MemberRecord {
         started_unix: 0,
         started_at: "2026-01-01T00:00:00Z".into(),
         version: "test".into(),
+        config_path: None,
         config_sha256: None,
         config_current: Some(true),
         fleet_revision: rev,
@@ -455,5 +456,110 @@ fn a_watch_hands_over_each_new_layer() {
         .await
         .expect("a layer within 10 s");
         assert_eq!(layer.entries[0].value, 19005);
+    });
+}
+
+/// The gateway's hook (`Follower`), driven as the server drives it: publish, follow a
+/// `fleet set`, apply it (load with the handed-over layer), refuse an invalid revision
+/// written behind clawctl's back, notice an edited config.toml.
+#[test]
+fn a_follower_publishes_applies_and_refuses() {
+    use clawctl::config::load::{LoadOptions, load};
+    use clawctl::env::{Environment, Platform};
+    let Some(etcd) = Etcd::start() else { return };
+    let sb = sandbox(&etcd);
+    let cfg = sb.write_config(
+        "[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n",
+    );
+    ok(&sb.run(&["fleet", "set", "gateway.bind", "loopback"]));
+    let env = Environment::from_parts(
+        sb.vars.clone(),
+        Some(sb.home()),
+        sb.dir.path().to_path_buf(),
+        Platform::Linux,
+        "gateway",
+    );
+    let loaded = load(&env, &LoadOptions::default()).unwrap();
+    assert!(loaded.is_valid(), "{}", loaded.render_diagnostics());
+    let receipt: clawctl::gateway::receipt::Receipt = serde_json::from_value(serde_json::json!({
+        "pid": std::process::id(), "started_unix": 1, "started_at": "x", "version": "test",
+        "config_path": cfg, "config_sha256": loaded.config_sha256, "home": sb.clawctl_home(),
+        "listen": "127.0.0.1:18789", "env_vars_used": [], "providers": {}, "gateway_token": null
+    }))
+    .unwrap();
+    let rt = rt();
+    rt.block_on(async {
+        let mut f = clawctl::fleet::Follower::start(&loaded, &receipt, 18789)
+            .await
+            .expect("a fleet is configured");
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        let me = format!("{}-18789", clawctl::fleet::hostname());
+        let status = |sb: &Sandbox| sb.json(&["fleet", "status", "--json"]);
+        let j = status(&sb);
+        assert_eq!(j["members"][0]["id"], me.as_str(), "{j}");
+        assert_eq!(j["members"][0]["stale"], false, "{j}");
+        // A change reaches the follower; the gateway applies it and says so.
+        ok(&sb.run(&["fleet", "set", "gateway.port", "19010"]));
+        let layer = tokio::time::timeout(Duration::from_secs(10), f.next_layer())
+            .await
+            .unwrap()
+            .unwrap();
+        let opts = LoadOptions {
+            fleet_layer: Some(layer.clone()),
+            ..Default::default()
+        };
+        let next = load(&env, &opts).unwrap();
+        assert!(next.is_valid());
+        assert_eq!(next.config.gateway.port, 19010);
+        f.loaded(&next, &receipt);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let j = status(&sb);
+        assert_eq!(j["members"][0]["fleet_revision"], layer.revision, "{j}");
+        // An invalid revision (written with etcdctl, unchecked) is refused and reported.
+        assert!(etcd.ctl(&["put", "/clawctl/t/config/gateway/port", "0"]).0);
+        let bad = tokio::time::timeout(Duration::from_secs(10), f.next_layer())
+            .await
+            .unwrap()
+            .unwrap();
+        let opts = LoadOptions {
+            fleet_layer: Some(bad.clone()),
+            ..Default::default()
+        };
+        let refused = load(&env, &opts).unwrap();
+        assert!(!refused.is_valid());
+        f.refused(
+            bad.revision,
+            refused.errors().map(|d| d.message.clone()).collect(),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let r = sb.run(&["fleet", "status"]);
+        assert!(
+            r.stdout
+                .contains(&format!("REFUSING @rev {}", bad.revision)),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout
+                .contains(&format!("{me} refused @rev {}", bad.revision)),
+            "{}",
+            r.stdout
+        );
+        // config.toml edited on the member: noticed at the next keep-alive.
+        std::fs::write(
+            &cfg,
+            "[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n",
+        )
+        .unwrap();
+        let start = Instant::now();
+        while status(&sb)["members"][0]["config_current"] != false {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "config change not noticed"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        f.shutdown().await;
+        assert_eq!(status(&sb)["members"].as_array().unwrap().len(), 0);
     });
 }

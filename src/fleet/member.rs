@@ -47,6 +47,9 @@ pub struct MemberRecord {
     pub started_unix: u64,
     pub started_at: String,
     pub version: String,
+    /// The config.toml the member loaded (its path on the member's machine).
+    #[serde(default)]
+    pub config_path: Option<std::path::PathBuf>,
     /// sha256 of the config.toml the member loaded.
     pub config_sha256: Option<String>,
     /// Whether config.toml on the member still has that hash (checked at each refresh).
@@ -83,6 +86,7 @@ impl MemberRecord {
             started_unix: receipt.started_unix,
             started_at: receipt.started_at.clone(),
             version: receipt.version.clone(),
+            config_path: Some(receipt.config_path.clone()),
             config_sha256: receipt.config_sha256.clone(),
             config_current: Some(true),
             fleet_revision: fleet.map(|l| l.revision).unwrap_or(0),
@@ -95,12 +99,13 @@ impl MemberRecord {
         }
     }
 
-    /// Re-check whether config.toml still has the hash the member loaded.
-    pub fn refresh_config_current(&mut self, config_path: &std::path::Path) {
-        let now = std::fs::read(config_path)
+    /// Whether config.toml still has the hash the member loaded (`None`: no path known).
+    pub fn config_still_current(&self) -> Option<bool> {
+        let path = self.config_path.as_ref()?;
+        let now = std::fs::read(path)
             .ok()
             .map(|b| crate::config::load::sha256_hex(&b));
-        self.config_current = Some(now == self.config_sha256);
+        Some(now == self.config_sha256)
     }
 }
 
@@ -195,6 +200,9 @@ async fn put_record(
 ) -> Result<(), String> {
     let mut r = record.clone();
     r.updated_unix = super::now_unix();
+    if let Some(c) = r.config_still_current() {
+        r.config_current = Some(c);
+    }
     let text = serde_json::to_string(&r).map_err(|e| e.to_string())?;
     super::timed(
         target,
@@ -238,6 +246,7 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
         let key = task_key;
         let period = Duration::from_millis((target.member_ttl_secs * 1000 / 3).max(200));
         let mut lease = Some(lease);
+        let mut published_current: Option<bool> = Some(true);
         let mut keeper: Option<(etcd_client::LeaseKeeper, etcd_client::LeaseKeepAliveStream)> =
             None;
         loop {
@@ -292,6 +301,14 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
                         keeper = None;
                         let record = rx.borrow().clone();
                         lease = grant_and_put(&mut client, &target, &key, &record).await.ok();
+                        continue;
+                    }
+                    // config.toml edited on the member since it loaded: say so.
+                    let record = rx.borrow().clone();
+                    let current = record.config_still_current();
+                    if current.is_some() && current != published_current {
+                        published_current = current;
+                        let _ = put_record(&mut client, &target, &key, &record, id).await;
                     }
                 }
             }

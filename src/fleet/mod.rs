@@ -16,6 +16,7 @@
 
 pub mod cache;
 pub mod commands;
+pub mod follow;
 pub mod layer;
 pub mod member;
 pub mod validate;
@@ -29,6 +30,7 @@ use crate::config::keypath::{KeyPath, Segment};
 use crate::env::Environment;
 use crate::env::vars;
 
+pub use follow::Follower;
 pub use layer::{FleetLayer, LayerSource};
 pub use member::{MemberHandle, MemberRecord, publish};
 pub use watch::{WatchHandle, watch};
@@ -195,7 +197,7 @@ pub mod keys {
     }
 
     pub fn encode_path(path: &KeyPath) -> String {
-        path.0
+        path.segments()
             .iter()
             .map(|s| match s {
                 Segment::Key(k) => encode_segment(k),
@@ -210,7 +212,7 @@ pub mod keys {
         if suffix.is_empty() {
             return None;
         }
-        Some(KeyPath(
+        Some(KeyPath::from_segments(
             suffix
                 .split('/')
                 .map(|s| Segment::Key(decode_segment(s)))
