@@ -71,7 +71,8 @@ measure() {
     done
     med="$best (best of 5)"
   fi
-  rss=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  /usr/bin/time -o "$WORK/rss" -f '%M' "$@" >/dev/null 2>&1 || true
+  rss=$(tail -1 "$WORK/rss")
   printf '| %s | %s ms | %s MiB |\n' "$label" "$med" "$(python3 -c "print(round($rss/1024,1))")"
 }
 echo "| command ($N members, $PROFILE build) | time | peak RSS |"

@@ -469,7 +469,7 @@ fn a_follower_publishes_applies_and_refuses() {
     let Some(etcd) = Etcd::start() else { return };
     let sb = sandbox(&etcd);
     let cfg = sb.write_config(
-        "[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n",
+        &format!("[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n\n[models.providers.openai]\napi_key = \"{CANARY}\"\n"),
     );
     ok(&sb.run(&["fleet", "set", "gateway.bind", "loopback"]));
     let env = Environment::from_parts(
@@ -498,6 +498,11 @@ fn a_follower_publishes_applies_and_refuses() {
         let j = status(&sb);
         assert_eq!(j["members"][0]["id"], me.as_str(), "{j}");
         assert_eq!(j["members"][0]["stale"], false, "{j}");
+        // The record carries the local layers, never a secret from them.
+        let (_, records) = etcd.ctl(&["get", "--prefix", "/clawctl/t/members/"]);
+        assert!(records.contains("CLAWCTL_FLEET_REDACTED"), "{records}");
+        assert!(!records.contains("CANARY"), "{records}");
+        assert!(!j.to_string().contains("CANARY"));
         // A change reaches the follower; the gateway applies it and says so.
         ok(&sb.run(&["fleet", "set", "gateway.port", "19010"]));
         let layer = tokio::time::timeout(Duration::from_secs(10), f.next_layer())

@@ -126,9 +126,15 @@ pub async fn plan(
         .await
         .map_err(FleetError::Unreachable)?;
     let mut checks = validate::check_members(&current, &candidate, &members);
-    // The layer alone (a member with no local config): nobody may be broken by it.
+    // No live member: the layer is checked alone (as a new member without local config
+    // would load it), so no write goes unchecked. With members, their own layers decide
+    // (a provider every member defines locally may be the fleet's default model).
     let empty = Value::Object(Default::default());
-    let alone = validate::errors_under(&candidate, &empty, "(the layer alone)");
+    let alone = if members.is_empty() {
+        validate::errors_under(&candidate, &empty, "(the layer alone)")
+    } else {
+        Vec::new()
+    };
     if !alone.is_empty() {
         let before: std::collections::BTreeSet<String> =
             validate::errors_under(&current, &empty, "(the layer alone)")
@@ -144,7 +150,7 @@ pub async fn plan(
             checks.broken.insert(
                 0,
                 validate::Broken {
-                    member: "(the layer alone, e.g. a new member without local config)".into(),
+                    member: "(the layer alone: no live member)".into(),
                     errors: added,
                 },
             );
@@ -566,6 +572,62 @@ pub fn layer_changes(old: &FleetLayer, new: &FleetLayer, local: &Value) -> Vec<K
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::receipt::ReceiptKey;
+
+    fn member(id: &str, fp: &str, model: &str, rev: i64) -> MemberRecord {
+        let mut providers = BTreeMap::new();
+        providers.insert(
+            "moonshot".to_string(),
+            ReceiptKey {
+                source: "credentials.toml profile moonshot:default".into(),
+                fingerprint: Some(fp.into()),
+                shape: None,
+                length: Some(51),
+            },
+        );
+        MemberRecord {
+            id: id.into(),
+            host: id.into(),
+            port: 1,
+            pid: 1,
+            started_unix: 0,
+            started_at: String::new(),
+            version: "t".into(),
+            config_path: None,
+            config_sha256: None,
+            config_current: Some(true),
+            fleet_revision: rev,
+            fleet_cached: false,
+            default_model: Some(model.into()),
+            providers,
+            local: Value::Object(Default::default()),
+            refused: None,
+            updated_unix: 0,
+        }
+    }
+
+    #[test]
+    fn drift_names_the_odd_member_out() {
+        let ms = [
+            member("a-1", "sha256:aaaa", "moonshot/kimi-k2.5", 7),
+            member("b-1", "sha256:aaaa", "moonshot/kimi-k2.5", 7),
+            member("c-1", "sha256:cccc", "zai/glm-5", 5),
+        ];
+        let d = drift(&ms, 7);
+        let kinds: Vec<&str> = d.iter().map(|x| x.kind).collect();
+        assert_eq!(
+            kinds,
+            ["key-fingerprint", "default-model", "stale-revision"]
+        );
+        for x in &d {
+            assert_eq!(x.members, ["c-1"], "{x:?}");
+        }
+        assert_eq!(
+            d[0].message,
+            "provider `moonshot` uses different keys: sha256:aaaa on a-1, b-1; sha256:cccc on c-1"
+        );
+        assert!(drift(&ms[..2], 7).is_empty());
+    }
 
     #[test]
     fn local_sets_finds_keys_and_parents() {

@@ -93,34 +93,67 @@ pub fn check_members(
             .1
             .push(&m.id);
     }
-    let mut broken = Vec::new();
-    for (local, ids) in groups.values() {
-        let after = errors_under(candidate, local, ids[0]);
-        if after.is_empty() {
-            continue;
-        }
-        let before: BTreeSet<String> = errors_under(current, local, ids[0])
-            .into_iter()
-            .map(|(k, _)| k)
+    // Each distinct local layer is one whole load + validation: spread them over the
+    // cores (two here; a thousand members are a thousand loads).
+    let work: Vec<(&Value, &Vec<&str>)> = groups.values().map(|(l, ids)| (l, ids)).collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(work.len().max(1));
+    let chunk = work.len().div_ceil(threads).max(1);
+    let mut broken: Vec<Broken> = std::thread::scope(|s| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for (local, ids) in part {
+                        let added = added_errors(current, candidate, local, ids[0]);
+                        if !added.is_empty() {
+                            for id in ids.iter() {
+                                out.push(Broken {
+                                    member: (*id).to_string(),
+                                    errors: added.clone(),
+                                });
+                            }
+                        }
+                    }
+                    out
+                })
+            })
             .collect();
-        let added: Vec<String> = after
+        handles
             .into_iter()
-            .filter(|(k, _)| !before.contains(k))
-            .map(|(_, m)| m)
-            .collect();
-        if !added.is_empty() {
-            for id in ids {
-                broken.push(Broken {
-                    member: (*id).to_string(),
-                    errors: added.clone(),
-                });
-            }
-        }
-    }
+            .flat_map(|h| h.join().expect("a validation thread does not panic"))
+            .collect()
+    });
     broken.sort_by(|a, b| a.member.cmp(&b.member));
     MemberChecks {
         members: members.len(),
         distinct: groups.len(),
         broken,
     }
+}
+
+/// The errors `candidate` gives under `local` that `current` does not.
+fn added_errors(
+    current: &Arc<FleetLayer>,
+    candidate: &Arc<FleetLayer>,
+    local: &Value,
+    who: &str,
+) -> Vec<String> {
+    let after = errors_under(candidate, local, who);
+    if after.is_empty() {
+        return Vec::new();
+    }
+    let before: BTreeSet<String> = errors_under(current, local, who)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    after
+        .into_iter()
+        .filter(|(k, _)| !before.contains(k))
+        .map(|(_, m)| m)
+        .collect()
 }
