@@ -568,3 +568,30 @@ fn a_follower_publishes_applies_and_refuses() {
         assert_eq!(status(&sb)["members"].as_array().unwrap().len(), 0);
     });
 }
+
+#[test]
+fn member_records_are_read_in_pages_at_one_revision() {
+    let Some(etcd) = Etcd::start() else { return };
+    let t = target(&etcd, 30);
+    for i in 0..5 {
+        let r =
+            serde_json::to_string(&record(&format!("h{i}-1"), serde_json::json!({}), 0)).unwrap();
+        assert!(
+            etcd.ctl(&["put", &format!("/clawctl/t/members/h{i}-1"), &r])
+                .0
+        );
+    }
+    // Neighbours of the prefix are not members.
+    assert!(etcd.ctl(&["put", "/clawctl/t/members0", "x"]).0);
+    assert!(etcd.ctl(&["put", "/clawctl/t/member", "x"]).0);
+    assert!(etcd.ctl(&["put", "/clawctl/t/members/bad-1", "not json"]).0);
+    rt().block_on(async {
+        let mut c = clawctl::fleet::connect(&t).await.unwrap();
+        let (all, bad) = clawctl::fleet::member::read_paged(&mut c, &t, 2)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = all.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["h0-1", "h1-1", "h2-1", "h3-1", "h4-1"]);
+        assert_eq!(bad, 1);
+    });
+}

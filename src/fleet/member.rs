@@ -322,25 +322,54 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
     })
 }
 
+/// Records per range request: a record is about 1 KB, and gRPC refuses responses over
+/// 4 MiB, so a big fleet is read in pages (at one revision, so the pages agree).
+pub const PAGE: i64 = 1000;
+
 /// Every member's record (records that do not parse are skipped and counted).
 pub async fn read_all(
     client: &mut etcd_client::Client,
     target: &FleetTarget,
 ) -> Result<(Vec<MemberRecord>, usize), String> {
-    let resp = super::timed(
-        target,
-        client.get(
-            target.members_prefix(),
-            Some(etcd_client::GetOptions::new().with_prefix()),
-        ),
-    )
-    .await?;
-    let mut out = Vec::with_capacity(resp.kvs().len());
+    read_paged(client, target, PAGE).await
+}
+
+/// `read_all` with `page` records per request.
+pub async fn read_paged(
+    client: &mut etcd_client::Client,
+    target: &FleetTarget,
+    page: i64,
+) -> Result<(Vec<MemberRecord>, usize), String> {
+    let prefix = target.members_prefix().into_bytes();
+    let mut end = prefix.clone();
+    *end.last_mut().expect("a prefix is never empty") += 1; // '/' + 1: the end of the prefix
+    let mut from = prefix;
+    let mut revision = 0;
+    let mut out = Vec::new();
     let mut bad = 0;
-    for kv in resp.kvs() {
-        match serde_json::from_slice::<MemberRecord>(kv.value()) {
-            Ok(r) => out.push(r),
-            Err(_) => bad += 1,
+    loop {
+        let mut opts = etcd_client::GetOptions::new()
+            .with_range(end.clone())
+            .with_limit(page);
+        if revision > 0 {
+            opts = opts.with_revision(revision);
+        }
+        let resp = super::timed(target, client.get(from.clone(), Some(opts))).await?;
+        if revision == 0 {
+            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        }
+        for kv in resp.kvs() {
+            match serde_json::from_slice::<MemberRecord>(kv.value()) {
+                Ok(r) => out.push(r),
+                Err(_) => bad += 1,
+            }
+        }
+        match resp.kvs().last() {
+            Some(last) if resp.more() => {
+                from = last.key().to_vec();
+                from.push(0);
+            }
+            _ => break,
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
