@@ -595,3 +595,37 @@ fn member_records_are_read_in_pages_at_one_revision() {
         assert_eq!(bad, 1);
     });
 }
+
+#[test]
+fn a_member_survives_the_loss_of_one_etcd_node() {
+    let Some(mut cluster) = crate::etcd::Cluster::start(3) else {
+        return;
+    };
+    let t = FleetTarget {
+        name: FLEET.into(),
+        endpoints: cluster.endpoints(),
+        member_ttl_secs: 2,
+    };
+    let mut sb = Sandbox::new();
+    sb.set_var("CLAWCTL_FLEET", FLEET);
+    sb.set_var("CLAWCTL_FLEET_ETCD", &cluster.endpoints().join(","));
+    ok(&sb.run(&["fleet", "set", "gateway.port", "19020"]));
+    let rt = rt();
+    rt.block_on(async {
+        let m = clawctl::fleet::publish(&t, record("survivor-1", serde_json::json!({}), 0))
+            .await
+            .unwrap();
+        // The node the member most likely talks to first goes away.
+        cluster.kill(0);
+        // Several TTLs later the record is still there: keep-alives reach the others.
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let j = sb.json(&["fleet", "status", "--json"]);
+            assert_eq!(j["reachable"], true, "{j}");
+            assert_eq!(j["members"][0]["id"], "survivor-1", "{j}");
+        }
+        // Writes still work with two of three nodes (a quorum).
+        ok(&sb.run(&["fleet", "set", "gateway.port", "19021"]));
+        m.shutdown().await;
+    });
+}

@@ -230,6 +230,23 @@ async fn grant_and_put(
     Ok(lease)
 }
 
+/// One keep-alive of lease `id` on a fresh stream: whether the lease is still alive.
+async fn renew_once(client: &mut etcd_client::Client, target: &FleetTarget, id: i64) -> bool {
+    let Ok((mut k, mut s)) = super::timed(target, client.lease_keep_alive(id)).await else {
+        return false;
+    };
+    if !matches!(
+        tokio::time::timeout(super::REQUEST_TIMEOUT, k.keep_alive()).await,
+        Ok(Ok(()))
+    ) {
+        return false;
+    }
+    matches!(
+        tokio::time::timeout(super::REQUEST_TIMEOUT, s.message()).await,
+        Ok(Ok(Some(resp))) if resp.ttl() > 0
+    )
+}
+
 /// Publish `record` under `target`'s members with a lease of `target.member_ttl_secs`,
 /// and keep it alive (every third of the TTL) from a task on the current runtime. When
 /// the lease is lost (etcd unreachable for longer than the TTL) the task grants a new
@@ -276,6 +293,9 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
                 }
                 _ = tokio::time::sleep(period) => {
                     let Some(id) = lease else {
+                        if let Ok(c) = super::connect(&target).await {
+                            client = c;
+                        }
                         let record = rx.borrow().clone();
                         lease = grant_and_put(&mut client, &target, &key, &record).await.ok();
                         continue;
@@ -297,8 +317,17 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
                         None => false,
                     };
                     if !alive {
-                        // Expired or unreachable: start over with a new lease next time.
+                        // Expired, or this etcd node is gone: reconnect (to whichever
+                        // endpoint answers) and start over with a new lease.
                         keeper = None;
+                        if let Ok(c) = super::connect(&target).await {
+                            client = c;
+                        }
+                        // A lease belongs to the cluster: renew the same one through the
+                        // new connection when it is still alive.
+                        if renew_once(&mut client, &target, id).await {
+                            continue;
+                        }
                         let record = rx.borrow().clone();
                         lease = grant_and_put(&mut client, &target, &key, &record).await.ok();
                         continue;

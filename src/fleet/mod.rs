@@ -242,26 +242,51 @@ where
     })
 }
 
-/// A client for `target`, or why not. Bounded by `CONNECT_TIMEOUT`.
+/// A client for `target`, or why not: the endpoints are tried in order and the first
+/// that answers a (linearizable, so quorum-backed) read is used — a dead or partitioned
+/// node costs a refused connection, or at most `CONNECT_TIMEOUT`, then the next one.
+/// (etcd-client's own balancing across endpoints sends some requests to a dead node.)
 pub async fn connect(target: &FleetTarget) -> Result<etcd_client::Client, String> {
+    let mut errors = Vec::new();
+    for ep in &target.endpoints {
+        match connect_one(target, ep).await {
+            Ok(c) => return Ok(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    Err(if errors.len() == 1 {
+        format!("etcd {}: {}", target.endpoints_text(), errors[0])
+    } else {
+        format!("etcd: no endpoint answered ({})", errors.join("; "))
+    })
+}
+
+async fn connect_one(target: &FleetTarget, endpoint: &str) -> Result<etcd_client::Client, String> {
     let opts = etcd_client::ConnectOptions::new()
         .with_connect_timeout(CONNECT_TIMEOUT)
         .with_timeout(REQUEST_TIMEOUT);
-    match tokio::time::timeout(
-        CONNECT_TIMEOUT + Duration::from_millis(200),
-        etcd_client::Client::connect(&target.endpoints, Some(opts)),
-    )
-    .await
-    {
+    let attempt = async {
+        let mut c = etcd_client::Client::connect([endpoint], Some(opts))
+            .await
+            .map_err(|e| describe(&e))?;
+        c.get(
+            target.config_prefix(),
+            Some(
+                etcd_client::GetOptions::new()
+                    .with_prefix()
+                    .with_count_only(),
+            ),
+        )
+        .await
+        .map_err(|e| describe(&e))?;
+        Ok::<_, String>(c)
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_millis(200), attempt).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(format!(
-            "etcd {}: {}",
-            target.endpoints_text(),
-            describe(&e)
-        )),
+        Ok(Err(e)) if target.endpoints.len() == 1 => Err(e),
+        Ok(Err(e)) => Err(format!("{endpoint}: {e}")),
         Err(_) => Err(format!(
-            "etcd {}: no answer within {} ms",
-            target.endpoints_text(),
+            "{endpoint}: no answer within {} ms",
             CONNECT_TIMEOUT.as_millis()
         )),
     }

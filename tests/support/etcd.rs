@@ -134,3 +134,102 @@ impl Drop for Etcd {
         self.stop();
     }
 }
+
+/// A three-node (or N-node) etcd cluster on loopback, for losing one node.
+pub struct Cluster {
+    pub nodes: Vec<Option<Child>>,
+    pub dir: tempfile::TempDir,
+    pub client_ports: Vec<u16>,
+    pub peer_ports: Vec<u16>,
+}
+
+impl Cluster {
+    pub fn start(n: usize) -> Option<Cluster> {
+        if on_path("etcd").is_none() {
+            eprintln!(
+                "SKIPPED: no `etcd` on PATH (Debian: apt-get install etcd-server etcd-client)"
+            );
+            return None;
+        }
+        let client_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let peer_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let initial: Vec<String> = peer_ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("n{i}=http://127.0.0.1:{p}"))
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut nodes = Vec::new();
+        for i in 0..n {
+            let client = format!("http://127.0.0.1:{}", client_ports[i]);
+            let peer = format!("http://127.0.0.1:{}", peer_ports[i]);
+            let log = std::fs::File::create(dir.path().join(format!("n{i}.log"))).unwrap();
+            let child = Command::new("etcd")
+                .args(["--name", &format!("n{i}")])
+                .arg("--data-dir")
+                .arg(dir.path().join(format!("n{i}")))
+                .args(["--listen-client-urls", &client])
+                .args(["--advertise-client-urls", &client])
+                .args(["--listen-peer-urls", &peer])
+                .args(["--initial-advertise-peer-urls", &peer])
+                .args(["--initial-cluster", &initial.join(",")])
+                .args(["--initial-cluster-state", "new"])
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("spawn etcd");
+            nodes.push(Some(child));
+        }
+        let c = Cluster {
+            nodes,
+            dir,
+            client_ports,
+            peer_ports,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = Command::new("etcdctl")
+                .env("ETCDCTL_API", "3")
+                .args([
+                    "--endpoints",
+                    &c.endpoints().join(","),
+                    "--dial-timeout",
+                    "1s",
+                ])
+                .args(["endpoint", "health"])
+                .output();
+            if out.is_ok_and(|o| o.status.success()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the etcd cluster did not become healthy"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Some(c)
+    }
+
+    pub fn endpoints(&self) -> Vec<String> {
+        self.client_ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect()
+    }
+
+    /// Kill node `i` (SIGKILL: a crashed machine).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+    }
+}
