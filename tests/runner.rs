@@ -10,12 +10,15 @@
 //! is listed here; `every_test_file_is_a_module` fails when one is forgotten.
 
 mod common;
+#[path = "support/etcd.rs"]
+mod etcd;
 #[path = "support/fake_provider.rs"]
 mod fake_provider;
 
 mod config_cli;
 mod config_set;
 mod edit_props;
+mod fleet;
 mod gateway;
 mod gateway_chat;
 mod gateway_hostile;

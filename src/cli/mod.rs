@@ -9,6 +9,7 @@ mod backups;
 mod completions;
 mod config;
 mod doctor;
+mod fleet;
 pub(crate) mod gateway;
 mod interrupt;
 mod migrate;
@@ -100,6 +101,9 @@ pub enum Command {
     Backups(backups::BackupsCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Many gateways on one etcd: the shared layer, its members, drift between them.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +204,7 @@ pub fn main() -> i32 {
         Command::Migrate(a) => migrate::run(&ctx, a),
         Command::Backups(b) => backups::run(&ctx, b),
         Command::Completions(a) => completions::run(a),
+        Command::Fleet(f) => fleet::run(&ctx, f),
     };
     output::finish(result)
 }

@@ -110,6 +110,10 @@ fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -
             }),
         ),
     ];
+    if let Some(f) = &l.fleet {
+        // Live or cached: which copy of the fleet layer this view runs on.
+        r.push(row(KeyPath::of(&["fleet"]), "fleet", f.summary()));
+    }
     for id in ids {
         let files = side.resolve(catalog, id);
         let key = match running.map(|r| r.receipt.providers.get(id)) {

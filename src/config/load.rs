@@ -47,6 +47,9 @@ pub struct LoadOptions {
     /// Diagnostics need only their code and key (no location, no suggestion):
     /// a write's look at the file *before* the edit only compares error sets.
     pub brief: bool,
+    /// Use this fleet layer instead of reading etcd (a watched change validated before
+    /// it is applied, `fleet set --dry-run` against a member's layers, tests).
+    pub fleet_layer: Option<std::sync::Arc<crate::fleet::FleetLayer>>,
 }
 
 impl LoadOptions {
@@ -67,6 +70,7 @@ impl LoadOptions {
             file_only: true,
             fast: false,
             brief: false,
+            fleet_layer: None,
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Loaded {
     pub file_spans: std::sync::OnceLock<SpanMap>,
     /// Every variable of the home `.env` (provider keys are credential sources).
     pub dotenv: BTreeMap<String, DotEnvVar>,
+    /// The fleet this config belongs to and the layer read from it; `None`: no fleet.
+    pub fleet: Option<crate::fleet::FleetState>,
 }
 
 /// The merged layers and the file, kept so that origins are worked out only when a
@@ -589,6 +595,17 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         }
     }
 
+    // Layer 1½: the fleet layer, between the defaults and config.toml. Only looked for
+    // when a fleet is configured; otherwise nothing here costs more than a lookup.
+    let fleet = fleet_layer(
+        env,
+        &paths,
+        opts,
+        &mut providers,
+        &mut named_origins,
+        &mut diagnostics,
+    );
+
     let mut figment = Figment::new();
     for p in providers {
         figment = figment.merge(p);
@@ -620,6 +637,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         brief: opts.brief,
         file_spans: Default::default(),
         dotenv,
+        fleet,
     };
     // Deserialize the tree figment already merged (`Figment::extract` would merge
     // every provider again).
@@ -733,6 +751,74 @@ fn remove_path(tree: &mut Value, path: &KeyPath) -> bool {
         (Segment::Key(k), Value::Object(m)) => m.shift_remove(k.as_str()).is_some(),
         _ => false,
     }
+}
+
+/// Find the fleet (from the environment and the other layers), read its layer (or use
+/// `opts.fleet_layer`), and insert one provider per key right after the defaults.
+fn fleet_layer(
+    env: &Environment,
+    paths: &Paths,
+    opts: &LoadOptions,
+    providers: &mut Vec<LayerProvider>,
+    named_origins: &mut BTreeMap<String, Origin>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<crate::fleet::FleetState> {
+    use crate::fleet::{FleetState, FleetTarget};
+    let (target, layer, unavailable) = match &opts.fleet_layer {
+        Some(l) => (l.target.clone(), Some(l.clone()), None),
+        None if opts.file_only => return None,
+        None => {
+            let dicts: Vec<&Dict> = providers.iter().map(|p| &p.dict).collect();
+            let target = match FleetTarget::resolve(env, &dicts) {
+                Ok(Some(t)) => t,
+                Ok(None) => return None,
+                Err(e) => {
+                    diagnostics.push(
+                        Diagnostic::error("fleet", e)
+                            .with_key(KeyPath::parse("fleet").expect("static key")),
+                    );
+                    return None;
+                }
+            };
+            let read = crate::fleet::layer::read_for_load(&target, &paths.home);
+            (
+                target,
+                read.layer.map(std::sync::Arc::new),
+                read.unavailable,
+            )
+        }
+    };
+    if let Some(e) = &unavailable {
+        diagnostics.push(
+            Diagnostic::warning(
+                "fleet-unreachable",
+                format!(
+                    "fleet `{}`: {e}; no cached copy of its layer either, so it is left out",
+                    target.name
+                ),
+            )
+            .with_help("check that etcd is running and reachable: `clawctl fleet status`"),
+        );
+    }
+    if let Some(l) = &layer {
+        diagnostics.extend(l.diagnostics());
+        let at = providers.len().min(1);
+        let mut fleet_providers = Vec::with_capacity(l.entries.len());
+        for e in &l.entries {
+            let name = format!("fleet:{}", e.key);
+            named_origins.insert(name.clone(), l.origin_of(e));
+            fleet_providers.push(LayerProvider {
+                name,
+                dict: nest(&e.path, e.value.clone()),
+            });
+        }
+        providers.splice(at..at, fleet_providers);
+    }
+    Some(FleetState {
+        target,
+        layer,
+        unavailable,
+    })
 }
 
 fn collect_origins(
