@@ -757,3 +757,34 @@ except openai.AuthenticationError as e:
     assert!(stdout.contains("auth: 401"), "{all}");
     assert_eq!(anthropic.request_count(), 1);
 }
+
+#[test]
+fn a_client_that_gives_up_on_a_non_streamed_answer_is_logged_and_cancelled() {
+    let mut sb = Sandbox::new();
+    let slow = FakeProvider::openai()
+        .accept_key(OPENAI_KEY)
+        .first_byte_delay(Duration::from_secs(3))
+        .start();
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        &format!(
+            "[agents.defaults.model]\nprimary = \"openai/gpt-test\"\n\n[models.providers.openai]\nbase_url = \"{}\"\n",
+            slow.base_url()
+        ),
+    ));
+    sb.set_var("OPENAI_API_KEY", OPENAI_KEY);
+    let _d = start(&sb, port);
+    let r = ureq::post(&format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .timeout(Duration::from_millis(500))
+        .set("Authorization", &format!("Bearer {TOKEN}"))
+        .send_string(&chat(None, false).to_string());
+    assert!(r.is_err(), "the fake answers after 3 s");
+    wait_until("the abandoned request is logged", || {
+        sb.run(&["gateway", "logs", "--json"])
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|l| l["status"] == "499" && l["ended"] == "client-disconnected")
+    });
+}

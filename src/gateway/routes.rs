@@ -283,11 +283,40 @@ enum Failed {
     Refused(StatusCode, Bytes),
 }
 
+/// Logs a chat request that never got to answer: hyper drops the handler when its
+/// client goes away, which also drops (and so cancels) the provider request in
+/// flight. Status 499 as nginx logs a client that closed its request.
+struct Abandoned {
+    started: Instant,
+    logged: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if !self.logged.load(std::sync::atomic::Ordering::Relaxed) {
+            log_request(
+                "POST",
+                "/v1/chat/completions",
+                499,
+                self.started,
+                &[("ended", "client-disconnected")],
+            );
+        }
+    }
+}
+
 async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let served = app.current();
     let st = &served.state;
+    let abandoned = Abandoned {
+        started,
+        logged: std::sync::atomic::AtomicBool::new(false),
+    };
     let done = |status: StatusCode, extra: &[(&str, &str)]| {
+        abandoned
+            .logged
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         log_request(
             "POST",
             "/v1/chat/completions",
@@ -380,7 +409,12 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
         match result {
             Ok(mut resp) => {
                 set_route_headers(&mut resp, route, i + 1);
-                if !stream {
+                if stream {
+                    // The stream's own guard logs it when it ends.
+                    abandoned
+                        .logged
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                } else {
                     done(
                         resp.status(),
                         &[
