@@ -788,3 +788,52 @@ fn a_client_that_gives_up_on_a_non_streamed_answer_is_logged_and_cancelled() {
             .any(|l| l["status"] == "499" && l["ended"] == "client-disconnected")
     });
 }
+
+#[test]
+fn a_key_of_the_other_region_is_found_and_named_in_later_errors() {
+    const CN_KEY: &str = "sk-CHINACHINACHINA0123456789abcdef";
+    let mut sb = Sandbox::new();
+    let intl = FakeProvider::openai().start(); // rejects every key
+    let cn = FakeProvider::openai().accept_key(CN_KEY).start();
+    let text = include_str!("../catalog/providers.toml")
+        .replace("https://api.moonshot.ai/v1", &intl.base_url())
+        .replace("https://api.moonshot.cn/v1", &cn.base_url());
+    let catalog = sb.dir.path().join("catalog.toml");
+    std::fs::write(&catalog, text).unwrap();
+    sb.set_var("CLAWCTL_PROVIDER_CATALOG", &catalog.display().to_string());
+    sb.set_var("MOONSHOT_API_KEY", CN_KEY);
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        "[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n",
+    ));
+    let _d = start(&sb, port);
+    let a = post(port, Some(TOKEN), &chat(None, false));
+    assert_eq!(a.status, 502, "{}", a.body);
+    // The key is tried on the other region in the background; later failures say so.
+    let mut msg = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !msg.contains("China platform") {
+        assert!(Instant::now() < deadline, "no region diagnosis: {msg}");
+        std::thread::sleep(Duration::from_millis(200));
+        let a = post(port, Some(TOKEN), &chat(None, false));
+        assert!(!a.body.contains(CN_KEY));
+        msg = a.json()["error"]["message"].as_str().unwrap().to_string();
+    }
+    assert!(
+        msg.contains(&format!(
+            "clawctl config set models.providers.moonshot.base_url {}",
+            cn.base_url()
+        )),
+        "{msg}"
+    );
+    assert!(cn.requests().iter().any(|r| r.key_accepted));
+    let st = get(port, "/v1/status").json();
+    let last = st["recent_failures"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(last["fix"].as_str().unwrap().contains("base_url"), "{last}");
+}

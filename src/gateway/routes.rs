@@ -381,6 +381,7 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
         let up = st.upstreams.get(&route.provider);
         let result = match up {
             Some(up) => {
+                let hint = app.failures.region_hint(up);
                 attempt(
                     &served,
                     up,
@@ -390,6 +391,7 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
                     started,
                     &asked_text,
                     i + 1,
+                    hint.as_ref(),
                 )
                 .await
             }
@@ -400,6 +402,7 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
                     provider: &route.provider,
                     model: &route.model,
                     url: "",
+                    region_hint: None,
                 },
                 Outcome::InvalidUrl,
                 None,
@@ -462,6 +465,15 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
                         ("explanation", &rec.explanation),
                     ],
                 );
+                if rec.outcome == Outcome::Auth.as_str()
+                    && rec
+                        .diagnosis
+                        .as_deref()
+                        .is_none_or(|d| d.starts_with("check that"))
+                    && let Some(up) = up
+                {
+                    app.failures.probe_regions(st, up);
+                }
                 app.failures.push((*rec).clone());
                 failed.push(*rec);
             }
@@ -554,6 +566,7 @@ async fn attempt(
     started: Instant,
     asked: &str,
     attempt_no: usize,
+    region_hint: Option<&failures::RegionHint>,
 ) -> Result<Response, Failed> {
     let st = &served.state;
     let url = upstream::chat_url(&up.base_url, up.api);
@@ -566,6 +579,7 @@ async fn attempt(
                 provider: &route.provider,
                 model: &route.model,
                 url: &url,
+                region_hint,
             },
             outcome,
             status,
