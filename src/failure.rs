@@ -36,3 +36,12 @@ impl From<crate::config::diagnostics::Diagnostic> for Failure {
         Failure { message, code }
     }
 }
+
+impl From<crate::views::ViewsError> for Failure {
+    fn from(e: crate::views::ViewsError) -> Failure {
+        match e {
+            crate::views::ViewsError::Load(d) => Failure::from(*d),
+            other => Failure::error(other.to_string()),
+        }
+    }
+}

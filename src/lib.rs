@@ -29,4 +29,5 @@ pub mod providers;
 pub mod secrets;
 pub mod service;
 pub mod transfer;
+pub mod views;
 pub mod write;

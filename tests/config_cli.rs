@@ -41,7 +41,7 @@ fn precedence_across_all_five_layers() {
             "gateway.port",
             "--show-origin"
         ]),
-        "command line:--set gateway.port=1004\t1004\n"
+        "command line:--set gateway.port\t1004\n"
     );
     assert_eq!(
         get(&["config", "get", "gateway.auth.mode", "--show-origin"]),

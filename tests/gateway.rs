@@ -3,33 +3,7 @@
 
 use crate::common::*;
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::time::Duration;
 
 fn get(port: u16, path: &str, token: Option<&str>) -> u16 {
     let mut req =
@@ -46,22 +20,8 @@ fn get(port: u16, path: &str, token: Option<&str>) -> u16 {
 
 fn start(sb: &Sandbox, token: &str, port: u16) -> Daemon {
     let mut c = sb.command(&["gateway", "run"]);
-    c.env("CLAWCTL_GATEWAY_TOKEN", token)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let d = Daemon(c.spawn().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
-            .timeout(Duration::from_millis(300))
-            .call()
-            .is_ok()
-        {
-            return d;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the gateway did not come up on port {port}");
+    c.env("CLAWCTL_GATEWAY_TOKEN", token);
+    Daemon::start(c, port)
 }
 
 fn config(port: u16) -> String {

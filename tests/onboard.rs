@@ -246,7 +246,8 @@ mod pty {
         let mut c = sb.command(args);
         c.env("TERM", "xterm");
         let mut s = Session::spawn(c).expect("spawn in a pty");
-        s.set_expect_timeout(Some(Duration::from_secs(20)));
+        // Generous: under a loaded CI machine a debug build can take seconds per step.
+        s.set_expect_timeout(Some(Duration::from_secs(60)));
         s
     }
 

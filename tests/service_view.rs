@@ -124,7 +124,10 @@ fn status_marks_what_differs() {
     assert!(line.starts_with('!') && line.contains("MISSING"), "{line}");
     let j = sb.json(&["status", "--json"]);
     assert_eq!(j["service"]["state"]["state"], "installed");
-    assert_eq!(j["differences"], serde_json::json!(["moonshot key"]));
+    assert_eq!(
+        j["differences"],
+        serde_json::json!(["providers.moonshot.key"])
+    );
     assert_eq!(j["cli"]["config"], j["service_view"]["config"]);
 }
 
@@ -197,18 +200,75 @@ fn a_running_process_is_read_through_proc() {
         "{j}"
     );
     assert!(
-        j["service_view"]["summary"]["moonshot key"] == "MISSING",
+        j["service_view"]["summary"]["providers"]["moonshot"]["key"] == "MISSING",
         "{j}"
     );
 }
 
+/// An unreadable `--pid` or `--service-file` is the same error, exit 1, from every
+/// command that shows the service view (they all build it through `Views`).
 #[test]
-fn a_vanished_pid_is_reported_not_guessed() {
+fn an_unreadable_pid_or_service_file_is_the_same_error_everywhere() {
     let sb = Sandbox::new();
-    let r = sb.run(&["--pid", "4000000", "doctor"]);
-    assert!(
-        r.stdout.contains("cannot read process 4000000"),
-        "{}",
-        r.all()
+    let commands = [
+        &["doctor"][..],
+        &["status"],
+        &["models", "status"],
+        &["gateway", "status"],
+        &["gateway", "restart"],
+        &["config", "validate", "--service"],
+    ];
+    let options = [
+        (
+            ["--pid", "4000000"],
+            "--pid 4000000: cannot read process 4000000",
+        ),
+        (
+            ["--service-file", "/nonexistent.service"],
+            "/nonexistent.service",
+        ),
+    ];
+    for (option, expected) in options {
+        for cmd in commands {
+            let mut args = option.to_vec();
+            args.extend_from_slice(cmd);
+            let r = sb.run(&args);
+            assert_eq!(r.code, 1, "{args:?}: {}", r.all());
+            assert!(r.stderr.contains(expected), "{args:?}: {}", r.all());
+        }
+    }
+}
+
+/// `status --json` is keyed by field names (not the table's labels), nested per
+/// provider, with `differences` naming summary fields — as the README documents.
+#[test]
+fn status_json_uses_field_names() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[meta]\nversion = 1\n[models.providers.\"my.proxy\"]\nbase_url = \"https://llm.example.com/v1\"\n",
     );
+    let j = sb.json(&["status", "--json"]);
+    let summary = j["cli"]["summary"].as_object().unwrap();
+    let mut keys: Vec<&str> = summary.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "config",
+            "config_sha256",
+            "default_model",
+            "gateway",
+            "gateway_token",
+            "home",
+            "providers",
+            "valid"
+        ]
+    );
+    assert_eq!(
+        summary["providers"]["my.proxy"]["endpoint"],
+        "https://llm.example.com/v1"
+    );
+    assert!(summary["providers"]["my.proxy"]["key"].is_string(), "{j}");
+    assert!(j["differences"].is_array() && j["running"].is_null(), "{j}");
+    assert_eq!(j["restart_needed"], false);
 }

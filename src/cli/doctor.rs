@@ -4,8 +4,7 @@ use serde_json::json;
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
 use crate::config::diagnostics::Severity;
-use crate::doctor::{self, Finding, Inputs};
-use crate::providers::catalog::Catalog;
+use crate::doctor::{self, Finding};
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -19,21 +18,7 @@ pub struct DoctorArgs {
 }
 
 fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
-    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli = crate::config::load::load(&ctx.env, &ctx.opts)?;
-    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
-    view.require_given_file(&ctx.service_opts)
-        .map_err(Failure::error)?;
-    let service = match &view.environment {
-        Some(env) => Some(crate::config::load::load(env, &Default::default())?),
-        None => None,
-    };
-    let mut findings = doctor::check(&Inputs {
-        cli: &cli,
-        service: service.as_ref(),
-        view: &view,
-        catalog: &catalog,
-    });
+    let mut findings = doctor::check(&ctx.views(false)?);
     if let Some(h) = super::openclaw::hint(ctx) {
         findings.insert(
             0,

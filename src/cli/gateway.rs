@@ -9,7 +9,6 @@ use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
 use crate::config::load::{LoadOptions, load};
 use crate::gateway::receipt::Receipt;
-use crate::secrets::credentials::{self, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
@@ -19,6 +18,21 @@ pub enum GatewayCommand {
     Status(StatusArgs),
     /// Validate the config as the service will load it, then restart it.
     Restart(RestartArgs),
+    /// The gateway's log: one line per request and per provider failure.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing lines as the gateway writes them.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// One JSON object per line (`time`, `level`, `event` and the line's fields).
+    #[arg(long)]
+    pub json: bool,
+    /// How many of the last lines to print first.
+    #[arg(long, short = 'n', default_value_t = 100)]
+    pub lines: usize,
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +47,10 @@ pub struct RestartArgs {
     /// Seconds to wait for the gateway to come back.
     #[arg(long, default_value_t = 10)]
     pub wait: u64,
+    /// Machine-readable output: {restarted, method, config, config_sha256, up, pid,
+    /// listen, error}, the same fields whether it worked or not.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
@@ -45,6 +63,7 @@ pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
         )),
         GatewayCommand::Status(a) => status(ctx, a),
         GatewayCommand::Restart(a) => restart(ctx, a),
+        GatewayCommand::Logs(a) => logs(ctx, a),
     }
 }
 
@@ -91,13 +110,10 @@ struct Finding {
 }
 
 fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
-    let cli = load(&ctx.env, &ctx.opts)?;
-    let service = super::service::check::service_loaded(ctx);
+    let views = ctx.views(false)?;
+    let cli = &views.cli.loaded;
     // The receipt where the service writes it (its home), else where the CLI looks.
-    let receipt_path = service
-        .as_ref()
-        .map(|s| s.loaded.paths.receipt())
-        .unwrap_or_else(|| cli.paths.receipt());
+    let receipt_path = views.service_or_cli().loaded.paths.receipt();
     let receipt = Receipt::read(&receipt_path);
     let mut findings: Vec<Finding> = Vec::new();
     let Ok(receipt) = receipt else {
@@ -105,13 +121,22 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "no gateway is running: no receipt at {}",
             ctx.env.display_path(&receipt_path)
         );
+        let fix = "clawctl gateway run   (or install the service: clawctl service install)";
         if args.json {
-            print_json(&json!({"running": false, "receipt": receipt_path, "findings": [msg]}));
+            // The same fields as when a gateway runs: scripts need no second shape.
+            print_json(&json!({
+                "running": false,
+                "reachable": false,
+                "receipt": null,
+                "receipt_path": receipt_path,
+                "config_current": null,
+                "same_config_as_cli": null,
+                "token": null,
+                "findings": [{"ok": false, "message": msg, "fix": fix}],
+            }));
         } else {
             println!("{msg}");
-            println!(
-                "  start it: clawctl gateway run   (or install the service: clawctl service install)"
-            );
+            println!("  start it: {fix}");
         }
         return Ok(1);
     };
@@ -172,8 +197,7 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
         },
         fix: (!fresh).then(|| "clawctl gateway restart".into()),
     });
-    let store = Store::read(&cli.paths.credentials);
-    let cli_token = credentials::resolve_gateway_token(&cli, &store);
+    let cli_token = views.cli.gateway_token();
     let mut token_json = json!(null);
     if reachable {
         match status_with_token(&receipt.listen, cli_token.secret()) {
@@ -234,6 +258,7 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "running": alive,
             "reachable": reachable,
             "receipt": receipt,
+            "receipt_path": receipt_path,
             "config_current": fresh,
             "same_config_as_cli": same_file,
             "token": token_json,
@@ -254,17 +279,49 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     Ok(if ok { 0 } else { 1 })
 }
 
+/// What `gateway restart` did, printed as text or (`--json`) as one object.
+#[derive(Default)]
+struct Restarted {
+    method: Option<String>,
+    config: Option<std::path::PathBuf>,
+    config_sha256: Option<String>,
+    up: bool,
+    pid: Option<u32>,
+    listen: Option<String>,
+}
+
 pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
-    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
+    let mut done = Restarted::default();
+    let result = restart_inner(ctx, &args, &mut done);
+    if args.json {
+        print_json(&json!({
+            "restarted": done.method.is_some(),
+            "method": done.method,
+            "config": done.config,
+            "config_sha256": done.config_sha256,
+            "up": done.up,
+            "pid": done.pid,
+            "listen": done.listen,
+            "error": result.as_ref().err().map(|f| f.message.clone()),
+        }));
+        return Ok(if result.is_ok() { 0 } else { 1 });
+    }
+    result?;
+    println!(
+        "gateway is up (pid {}, http://{}) serving the current config",
+        done.pid.unwrap_or_default(),
+        done.listen.as_deref().unwrap_or_default()
+    );
+    Ok(0)
+}
+
+fn restart_inner(ctx: &Ctx, args: &RestartArgs, done: &mut Restarted) -> Result<(), Failure> {
+    let views = ctx.views(false)?;
     // What the *next* start will read: the definition's environment when there is a
     // manager; the running process's own (SIGHUP reload) when started by hand.
-    let next_env = match view.definition() {
-        Some(d) => crate::service::view::definition_environment(&ctx.env, d),
-        None => match &view.environment {
-            Some(e) => e.clone(),
-            None => ctx.env.clone(),
-        },
-    };
+    let next_env = views
+        .next_start_environment()
+        .unwrap_or_else(|| ctx.env.clone());
     let loaded = load(&next_env, &LoadOptions::default())?;
     if !loaded.is_valid() {
         return Err(Failure::error(format!(
@@ -273,44 +330,63 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             ctx.env.display_path(&loaded.paths.config)
         )));
     }
+    done.config = Some(loaded.paths.config.clone());
+    done.config_sha256 = loaded.config_sha256.clone();
     let receipt_path = loaded.paths.receipt();
-    let method = if let Some(d) = view.definition() {
-        match crate::service::manager::restart(d) {
+    let running_pid = views.running_pid();
+    let method = match (views.discovery.definition(), running_pid) {
+        (Some(d), pid) => match crate::service::manager::restart(d) {
             Ok(how) => how,
-            Err(e) => return Err(Failure::error(e)),
+            // No reachable manager (a container, an SSH session, a unit on disk with
+            // no user manager) but a live gateway: reload the process we can see.
+            Err(e) => match pid {
+                Some(pid) => format!("{e}\n{}", sighup(pid)?),
+                None => return Err(Failure::error(e)),
+            },
+        },
+        (None, Some(pid)) => sighup(pid)?,
+        (None, None) => {
+            return Err(Failure::error(
+                "no gateway service is installed and no gateway is running (clawctl gateway run, or clawctl service install)",
+            ));
         }
-    } else {
-        let receipt = Receipt::read(&receipt_path).map_err(|_| Failure::error("no gateway service is installed and no gateway is running (clawctl gateway run, or clawctl service install)"))?;
-        if !receipt.pid_alive() {
-            return Err(Failure::error(format!(
-                "the gateway in the receipt (pid {}) is not running",
-                receipt.pid
-            )));
-        }
-        let r = unsafe { libc::kill(receipt.pid as i32, libc::SIGHUP) };
-        if r != 0 {
-            return Err(Failure::error(format!(
-                "cannot signal pid {}: {}",
-                receipt.pid,
-                std::io::Error::last_os_error()
-            )));
-        }
-        format!("sent SIGHUP to pid {}", receipt.pid)
     };
-    println!("{method}");
+    if !args.json {
+        println!("{method}");
+    }
+    done.method = Some(method);
+    // Up means: alive, answering, and what it loaded is what its files give now
+    // (config hash, every key and the token), not merely the same config file.
+    let next = crate::views::View::load(&next_env, &LoadOptions::default())?;
     let want = loaded.config_sha256.clone();
     let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let short = want
+        .as_deref()
+        .map(|h| &h[..h.len().min(12)])
+        .unwrap_or("-");
+    let spinner = super::progress::Spinner::start(format!(
+        "waiting for the gateway to write {} for config sha256 {short}",
+        ctx.env.display_path(&receipt_path)
+    ));
     loop {
-        if let Ok(r) = Receipt::read(&receipt_path)
-            && r.config_sha256 == want
-            && r.pid_alive()
-            && healthz(&r.listen)
-        {
-            println!(
-                "gateway is up (pid {}, http://{}) serving the current config",
-                r.pid, r.listen
-            );
-            return Ok(0);
+        if let Ok(r) = Receipt::read(&receipt_path) {
+            done.pid = Some(r.pid);
+            done.listen = Some(r.listen.clone());
+            let drift = views.drift(&r, &next);
+            let what = if !r.pid_alive() {
+                format!("pid {} (in the receipt) is not running", r.pid)
+            } else if !drift.is_empty() {
+                format!("pid {} still serves what it loaded before", r.pid)
+            } else if !healthz(&r.listen) {
+                format!("http://{}/healthz does not answer yet", r.listen)
+            } else {
+                done.up = true;
+                drop(spinner);
+                return Ok(());
+            };
+            spinner.set_message(format!(
+                "waiting for the gateway to serve config sha256 {short}: {what}"
+            ));
         }
         if Instant::now() > deadline {
             return Err(Failure::error(format!(
@@ -319,5 +395,103 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             )));
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Reload a gateway process in place: it re-reads its files, validates them and
+/// keeps serving the old config if they are invalid.
+fn sighup(pid: u32) -> Result<String, Failure> {
+    if !crate::gateway::receipt::pid_alive(pid) {
+        return Err(Failure::error(format!(
+            "the gateway (pid {pid}) is not running"
+        )));
+    }
+    // SAFETY: kill(2) with a valid signal number has no memory effects.
+    let r = unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+    if r != 0 {
+        return Err(Failure::error(format!(
+            "cannot signal pid {pid}: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(format!("sent SIGHUP to pid {pid}"))
+}
+
+fn print_log_line(line: &str, json: bool) {
+    if !json {
+        println!("{line}");
+        return;
+    }
+    let v = match crate::gateway::log::parse_line(line) {
+        Some(m) => serde_json::Value::Object(m),
+        None => json!({"time": null, "text": line}),
+    };
+    println!("{v}");
+}
+
+/// `gateway logs`: the file the gateway writes beside its stderr
+/// (`<home>/logs/gateway.log`, the service's home when a service is installed),
+/// whichever manager started it; under systemd without that file, the user journal.
+fn logs(ctx: &Ctx, args: LogsArgs) -> Outcome {
+    use std::io::{Read, Seek, SeekFrom};
+    let views = ctx.views(false)?;
+    let home = views.service_or_cli().loaded.paths.home.clone();
+    let path = crate::gateway::log::file_path(&home);
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        if views.discovery.definition().is_some() && ctx.env.platform == crate::env::Platform::Linux
+        {
+            let mut cmd = std::process::Command::new("journalctl");
+            cmd.args(["--user", "-u", "clawctl-gateway.service", "-o", "cat", "-n"])
+                .arg(args.lines.to_string());
+            if args.follow {
+                cmd.arg("-f");
+            }
+            let status = cmd
+                .status()
+                .map_err(|e| Failure::error(format!("cannot run journalctl: {e}")))?;
+            return Ok(status.code().unwrap_or(1));
+        }
+        return Err(Failure::error(format!(
+            "no gateway log at {}: the gateway has not run with this home (start it: clawctl gateway run)",
+            ctx.env.display_path(&path)
+        )));
+    };
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
+    let all: Vec<&str> = text.lines().collect();
+    for l in &all[all.len().saturating_sub(args.lines)..] {
+        print_log_line(l, args.json);
+    }
+    if !args.follow {
+        return Ok(0);
+    }
+    let mut pos = text.len() as u64;
+    let mut partial = String::new();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if len < pos {
+            // Rotated: the new file starts from its beginning.
+            match std::fs::File::open(&path) {
+                Ok(f) => file = f,
+                Err(_) => continue,
+            }
+            pos = 0;
+        }
+        if len == pos {
+            continue;
+        }
+        let _ = file.seek(SeekFrom::Start(pos));
+        let mut chunk = String::new();
+        let n = file.read_to_string(&mut chunk).unwrap_or(0);
+        pos += n as u64;
+        partial.push_str(&chunk);
+        while let Some(i) = partial.find('\n') {
+            let line: String = partial.drain(..=i).collect();
+            print_log_line(line.trim_end(), args.json);
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
     }
 }

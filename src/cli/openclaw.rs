@@ -25,7 +25,9 @@ pub fn run(ctx: &Ctx, command: Command) -> Outcome {
             models_status(ctx, a.json)
         }
         Command::Config(ConfigCommand::Path(a)) => config_path(ctx, a.json),
-        Command::Config(ConfigCommand::Get(a)) => config_get(ctx, &a.key, a.show_origin, a.json),
+        Command::Config(ConfigCommand::Get(a)) => {
+            config_get(ctx, &a.key.to_string(), a.show_origin, a.json)
+        }
         Command::Config(ConfigCommand::List(a)) => config_list(ctx, a.show_origin, a.json),
         Command::Config(ConfigCommand::Validate(a)) => config_validate(ctx, a.service, a.json),
         _ => Err(Failure::usage(

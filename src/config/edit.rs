@@ -124,17 +124,20 @@ pub fn set(
 ) -> Result<EditReport, EditError> {
     let mut report = EditReport::default();
     wrap_strings_on_the_way(doc, path, &mut report);
-    let (last, parents) = path.0.split_last().ok_or(EditError::WouldReplaceTable {
-        at: KeyPath::root(),
-    })?;
+    let (last, parents) = path
+        .segments()
+        .split_last()
+        .ok_or(EditError::WouldReplaceTable {
+            at: KeyPath::root(),
+        })?;
     let mut cur: &mut Item = doc.as_item_mut();
     let mut walked = KeyPath::root();
     for (i, seg) in parents.iter().enumerate() {
-        let next_is_key = matches!(path.0.get(i + 1), Some(Segment::Key(_)));
-        walked.0.push(seg.clone());
+        let next_is_key = matches!(path.segments().get(i + 1), Some(Segment::Key(_)));
+        walked.push(seg.clone());
         cur = descend(cur, seg, &walked, next_is_key)?;
     }
-    walked.0.push(last.clone());
+    walked.push(last.clone());
     match last {
         Segment::Key(k) => {
             let as_header = matches!(cur, Item::Table(_));
@@ -200,11 +203,11 @@ pub fn set(
 /// `primary` key (`agents.defaults.model = "x"`), becomes that table in place —
 /// `model.primary = "x"` on the same line with the same comment — before the edit.
 fn wrap_strings_on_the_way(doc: &mut DocumentMut, path: &KeyPath, report: &mut EditReport) {
-    for n in 1..path.0.len() {
-        if !matches!(path.0[n], Segment::Key(_)) {
+    for n in 1..path.segments().len() {
+        if !matches!(path.segments()[n], Segment::Key(_)) {
             continue;
         }
-        let prefix = KeyPath(path.0[..n].to_vec());
+        let prefix = KeyPath::from_segments(path.segments()[..n].to_vec());
         let is_string =
             crate::config::tomlconv::item_at(doc.as_item(), &prefix).is_some_and(Item::is_str);
         if is_string
@@ -287,7 +290,7 @@ fn descend<'a>(
 pub fn unset(doc: &mut DocumentMut, path: &KeyPath) -> Result<EditReport, EditError> {
     let mut report = EditReport::default();
     let (last, parents) = path
-        .0
+        .segments()
         .split_last()
         .ok_or(EditError::NotSet { at: path.clone() })?;
     {
@@ -331,12 +334,13 @@ fn prune_empty_parents(doc: &mut DocumentMut, path: &KeyPath, report: &mut EditR
         if cur.is_empty() {
             break;
         }
-        let Some((Segment::Key(k), parents)) = cur.0.split_last() else {
+        let Some((Segment::Key(k), parents)) = cur.segments().split_last() else {
             break;
         };
-        let Some(item) =
-            crate::config::tomlconv::item_at_mut(doc.as_item_mut(), &KeyPath(parents.to_vec()))
-        else {
+        let Some(item) = crate::config::tomlconv::item_at_mut(
+            doc.as_item_mut(),
+            &KeyPath::from_segments(parents.to_vec()),
+        ) else {
             break;
         };
         let Some(parent) = item.as_table_like_mut() else {

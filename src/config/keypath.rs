@@ -11,8 +11,13 @@ pub enum Segment {
     Index(usize),
 }
 
+/// A key in the config: segments are private, so the only ways to make one are
+/// parsing (`KeyPath::parse`, also the clap argument type of `config get/set/unset`)
+/// and building from segments (`child`, `index`, `of`) — never a dotted string made
+/// with `format!`. `Display` quotes segments that need it, so a printed key can be
+/// pasted back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyPath(pub Vec<Segment>);
+pub struct KeyPath(Vec<Segment>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPathError {
@@ -42,6 +47,41 @@ fn is_bare_char(c: char) -> bool {
 impl KeyPath {
     pub fn root() -> KeyPath {
         KeyPath(Vec::new())
+    }
+
+    /// A path of plain keys: `KeyPath::of(&["models", "providers", id, "api_key"])`.
+    pub fn of(keys: &[&str]) -> KeyPath {
+        KeyPath(keys.iter().map(|k| Segment::Key(k.to_string())).collect())
+    }
+
+    /// A path from its segments.
+    pub fn from_segments(segments: Vec<Segment>) -> KeyPath {
+        KeyPath(segments)
+    }
+
+    /// The segments, outermost first.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// Append one segment in place (walking a path step by step).
+    pub fn push(&mut self, segment: Segment) {
+        self.0.push(segment);
+    }
+
+    /// The first `n` segments.
+    pub fn prefix(&self, n: usize) -> KeyPath {
+        KeyPath(self.0[..n.min(self.0.len())].to_vec())
+    }
+
+    /// Number of segments.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `models.providers.<id>`, quoted as needed.
+    pub fn provider(id: &str) -> KeyPath {
+        KeyPath::of(&["models", "providers", id])
     }
 
     pub fn parse(input: &str) -> Result<KeyPath, KeyPathError> {

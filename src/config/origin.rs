@@ -46,8 +46,12 @@ pub enum Origin {
     Env {
         var: String,
     },
+    /// `--set KEY=VALUE`: the argument's position among the `--set`s (from 0) and its
+    /// key, never its value (as cargo's `Definition::Cli`), so an origin cannot leak a
+    /// secret given on the command line.
     Set {
-        arg: String,
+        index: usize,
+        key: String,
     },
 }
 
@@ -73,7 +77,7 @@ impl Origin {
                 format!("dotenv:{}:{line} ({var})", env.display_path(path))
             }
             Origin::Env { var } => format!("env:{var}"),
-            Origin::Set { arg } => format!("command line:--set {arg}"),
+            Origin::Set { key, .. } => format!("command line:--set {key}"),
         }
     }
 
@@ -88,7 +92,9 @@ impl Origin {
                 json!({"layer": "dotenv", "path": path, "line": line, "variable": var})
             }
             Origin::Env { var } => json!({"layer": "env", "variable": var}),
-            Origin::Set { arg } => json!({"layer": "command-arg", "argument": arg}),
+            Origin::Set { index, key } => {
+                json!({"layer": "command-arg", "index": index, "key": key})
+            }
         }
     }
 }
@@ -102,7 +108,7 @@ impl fmt::Display for Origin {
                 write!(f, "{}:{line} ({var})", path.display())
             }
             Origin::Env { var } => write!(f, "environment variable {var}"),
-            Origin::Set { arg } => write!(f, "--set {arg}"),
+            Origin::Set { key, .. } => write!(f, "--set {key}"),
         }
     }
 }

@@ -147,7 +147,7 @@ fn child_of<'a>(node: &'a Value, seg: &Segment) -> Vec<&'a Value> {
 /// alternatives, e.g. `agents.defaults.model`: string or table). Empty: unknown key.
 pub fn nodes_at(path: &KeyPath) -> Vec<&'static Value> {
     let mut current: Vec<&'static Value> = vec![schema()];
-    for seg in &path.0 {
+    for seg in path.segments() {
         let next: Vec<&'static Value> = current.iter().flat_map(|n| child_of(n, seg)).collect();
         if next.is_empty() {
             return next;
@@ -266,22 +266,24 @@ pub fn suggest(path: &KeyPath) -> Option<String> {
     let key = path.last_key()?;
     // Walk up to the deepest known ancestor.
     let mut known = KeyPath::root();
-    for seg in &path.0 {
-        let next = KeyPath([known.0.clone(), vec![seg.clone()]].concat());
+    for seg in path.segments() {
+        let next = KeyPath::from_segments([known.segments(), std::slice::from_ref(seg)].concat());
         if !is_known(&next) {
             break;
         }
         known = next;
     }
     let _ = (parent, key);
-    let bad_at = known.0.len();
-    let word = match path.0.get(bad_at) {
+    let bad_at = known.segments().len();
+    let word = match path.segments().get(bad_at) {
         Some(Segment::Key(k)) => k.clone(),
         _ => return None,
     };
     let replacement = best_match(&word, &known_children(&known))?;
     let mut fixed = known.child(replacement);
-    fixed.0.extend(path.0[bad_at + 1..].iter().cloned());
+    for seg in &path.segments()[bad_at + 1..] {
+        fixed.push(seg.clone());
+    }
     Some(fixed.to_string())
 }
 

@@ -244,7 +244,7 @@ pub fn offset_to_pos(text: &str, offset: usize) -> Pos {
 /// an empty slot). One lookup for the editor, the migrations and the readers.
 pub fn item_at<'a>(root: &'a toml_edit::Item, path: &KeyPath) -> Option<&'a toml_edit::Item> {
     let mut item = root;
-    for seg in &path.0 {
+    for seg in path.segments() {
         item = match seg {
             crate::config::keypath::Segment::Key(k) => item.as_table_like()?.get(k)?,
             crate::config::keypath::Segment::Index(_) => return None,
@@ -259,7 +259,7 @@ pub fn item_at_mut<'a>(
     path: &KeyPath,
 ) -> Option<&'a mut toml_edit::Item> {
     let mut item = root;
-    for seg in &path.0 {
+    for seg in path.segments() {
         item = match seg {
             crate::config::keypath::Segment::Key(k) => item.as_table_like_mut()?.get_mut(k)?,
             crate::config::keypath::Segment::Index(_) => return None,
@@ -273,7 +273,7 @@ pub fn item_at_mut<'a>(
 pub fn span_in(root: &toml_edit::Item, path: &KeyPath) -> Option<std::ops::Range<usize>> {
     let mut item = root;
     let mut key_span = None;
-    for seg in &path.0 {
+    for seg in path.segments() {
         match seg {
             crate::config::keypath::Segment::Key(k) => {
                 let (key, child) = item.as_table_like()?.get_key_value(k)?;

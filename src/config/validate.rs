@@ -252,7 +252,6 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
     };
     let mut out = Vec::new();
     let cfg = loaded.config.clone();
-    let schema_valid = loaded.is_valid();
     let version = loaded
         .get(&KeyPath::parse("meta.version").expect("static key"))
         .and_then(Value::as_u64)
@@ -288,11 +287,6 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
         );
     }
 
-    if !schema_valid {
-        // The typed config is not available; the schema errors say what to fix first.
-        loaded.diagnostics.extend(out);
-        return;
-    }
     let model_key = if matches!(
         cfg.agents.defaults.model,
         Some(crate::config::model::ModelSetting::Ref(_))
@@ -354,7 +348,8 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
                     ids.join(", ")
                 )),
                 None => d.with_help(format!(
-                    "add [models.providers.{provider}] with a base_url, or use one of: {}",
+                    "add [{}] with a base_url, or use one of: {}",
+                    KeyPath::provider(provider),
                     ids.join(", ")
                 )),
             };
@@ -382,13 +377,7 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
     let mut secret_keys: Vec<(KeyPath, String)> = Vec::new();
     for (id, p) in &cfg.models.providers {
         if let Some(k) = &p.api_key {
-            secret_keys.push((
-                KeyPath::parse("models.providers")
-                    .expect("static key")
-                    .child(id.as_str())
-                    .child("api_key"),
-                k.clone(),
-            ));
+            secret_keys.push((KeyPath::provider(id).child("api_key"), k.clone()));
         }
         if p.base_url.is_none() && catalog.get(id).is_none() {
             out.push(locate(
@@ -397,12 +386,14 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
                     "base-url",
                     format!("provider `{id}` is not in the catalog and has no base_url"),
                 )
-                .with_help(format!(
-                    "clawctl config set models.providers.{id}.base_url https://…"
-                )),
-                &KeyPath::parse("models.providers")
-                    .expect("static key")
-                    .child(id.as_str()),
+                .with_help(
+                    crate::fix::FixCommand::config_set(
+                        &KeyPath::provider(id).child("base_url"),
+                        "https://…",
+                    )
+                    .to_string(),
+                ),
+                &KeyPath::provider(id),
                 false,
             ));
         }
@@ -504,5 +495,12 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
             false,
         ));
     }
+    // The typed config holds defaults where values are invalid: a check that touches
+    // one of those keys would judge a default the file does not have.
+    out.retain(|d| {
+        d.key
+            .as_ref()
+            .is_none_or(|k| loaded.invalid_near(k).is_none())
+    });
     loaded.diagnostics.extend(out);
 }

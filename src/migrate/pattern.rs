@@ -74,11 +74,11 @@ impl Pattern {
                 e.reason
             )
         })?;
-        let mut parts = Vec::with_capacity(path.0.len());
-        for seg in path.0 {
+        let mut parts = Vec::with_capacity(path.segments().len());
+        for seg in path.segments() {
             match seg {
                 Segment::Key(k) if k == WILDCARD => parts.push(Part::Any),
-                Segment::Key(k) => parts.push(Part::Key(k)),
+                Segment::Key(k) => parts.push(Part::Key(k.clone())),
                 Segment::Index(_) => {
                     return Err(format!(
                         "invalid key pattern `{input}`: patterns name keys, not array elements"
@@ -102,13 +102,13 @@ impl Pattern {
                 Part::Any => None,
             })
             .collect::<Option<Vec<_>>>()
-            .map(KeyPath)
+            .map(KeyPath::from_segments)
     }
 
     /// This pattern with its `*` segments replaced by `captures`, in order.
     pub fn fill(&self, captures: &[String]) -> KeyPath {
         let mut next = captures.iter();
-        KeyPath(
+        KeyPath::from_segments(
             self.0
                 .iter()
                 .map(|p| match p {
@@ -161,7 +161,11 @@ impl fmt::Display for Pattern {
             }
             match p {
                 Part::Any => f.write_str("*")?,
-                Part::Key(k) => write!(f, "{}", KeyPath(vec![Segment::Key(k.clone())]))?,
+                Part::Key(k) => write!(
+                    f,
+                    "{}",
+                    KeyPath::from_segments(vec![Segment::Key(k.clone())])
+                )?,
             }
         }
         Ok(())

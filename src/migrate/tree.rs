@@ -44,7 +44,7 @@ pub fn kind(item: &Item) -> &'static str {
 }
 
 fn keys(path: &KeyPath) -> Result<Vec<&str>, TreeError> {
-    path.0
+    path.segments()
         .iter()
         .map(|s| match s {
             Segment::Key(k) => Ok(k.as_str()),
@@ -74,8 +74,8 @@ fn get_mut_or_root<'a>(root: &'a mut Item, path: &KeyPath) -> Option<&'a mut Ite
 }
 
 fn split(path: &KeyPath) -> Result<(KeyPath, String), TreeError> {
-    match path.0.split_last() {
-        Some((Segment::Key(k), parent)) => Ok((KeyPath(parent.to_vec()), k.clone())),
+    match path.segments().split_last() {
+        Some((Segment::Key(k), parent)) => Ok((KeyPath::from_segments(parent.to_vec()), k.clone())),
         _ => Err(TreeError::BadPath(path.clone())),
     }
 }
@@ -185,7 +185,7 @@ fn place(
     // The deepest existing ancestor of the destination.
     let mut depth = 0;
     while depth < names.len() {
-        let prefix = KeyPath(parent.0[..depth + 1].to_vec());
+        let prefix = KeyPath::from_segments(parent.segments()[..depth + 1].to_vec());
         match get(root, &prefix) {
             None => break,
             Some(it) if it.is_table_like() => depth += 1,
@@ -197,7 +197,7 @@ fn place(
             }
         }
     }
-    let ancestor = KeyPath(parent.0[..depth].to_vec());
+    let ancestor = KeyPath::from_segments(parent.segments()[..depth].to_vec());
     let missing: Vec<String> = names[depth..].iter().map(|s| s.to_string()).collect();
     let index = anchor.filter(|(p, _)| **p == ancestor).map(|(_, i)| i);
     let container = get_mut_or_root(root, &ancestor).ok_or(TreeError::BadPath(ancestor.clone()))?;
@@ -282,8 +282,8 @@ fn hide_if_only_sections(root: &mut Item, path: &KeyPath) {
 
 fn check_parents(root: &Item, path: &KeyPath) -> Result<(), TreeError> {
     let (parent, _) = split(path)?;
-    for n in 1..=parent.0.len() {
-        let prefix = KeyPath(parent.0[..n].to_vec());
+    for n in 1..=parent.segments().len() {
+        let prefix = KeyPath::from_segments(parent.segments()[..n].to_vec());
         match get(root, &prefix) {
             None => return Ok(()),
             Some(it) if it.is_table_like() => {}

@@ -734,18 +734,12 @@ pub fn diagnose_region(provider: &Provider, failed: &ProbeTarget) -> Option<Regi
         rejected_by.base_url.trim_end_matches('/'),
         rejected_by.name
     );
-    let fix = format!(
-        "clawctl config set {} {}",
-        shell_word(&format!(
-            "models.providers.{}.base_url",
-            key_segment(failed.provider_id)
-        )),
-        shell_word(&region.base_url)
-    );
-    let onboard_fix = format!(
-        "clawctl onboard --auth-choice {}",
-        shell_word(&region.auth_choice)
-    );
+    let fix = crate::fix::FixCommand::config_set(
+        &crate::config::keypath::KeyPath::provider(failed.provider_id).child("base_url"),
+        &region.base_url,
+    )
+    .to_string();
+    let onboard_fix = crate::fix::FixCommand::onboard(&region.auth_choice).to_string();
     Some(RegionFinding {
         provider_id: failed.provider_id.to_string(),
         rejected_by: rejected_by.into(),
@@ -817,10 +811,10 @@ pub fn shape_finding(catalog: &Catalog, provider_id: &str, key: &str) -> Option<
                     name = provider.name,
                     other_id = other.id,
                 ),
-                Some(format!(
-                    "clawctl onboard --auth-choice {}",
-                    shell_word(&other.default_region().auth_choice)
-                )),
+                Some(
+                    crate::fix::FixCommand::onboard(&other.default_region().auth_choice)
+                        .to_string(),
+                ),
             )
         }
         ([], _) | (_, None) => (
@@ -868,21 +862,6 @@ fn article(name: &str) -> &'static str {
         "a"
     }
 }
-
-/// A provider id as a config key-path segment: bare when it can be, else quoted.
-fn key_segment(id: &str) -> String {
-    if !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        id.to_string()
-    } else {
-        format!("\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
-use crate::fix::quote as shell_word;
 
 #[cfg(test)]
 mod tests {
@@ -1073,19 +1052,5 @@ mod tests {
         assert!(!d.contains(key) && !d.contains("Zq81mXv0"), "{d}");
         assert!(!d.contains("9f8e7d6c5b4a"), "{d}");
         assert!(d.contains("clawctl") && d.contains("sha256:"), "{d}");
-    }
-
-    #[test]
-    fn fix_commands_quote_what_needs_quoting() {
-        assert_eq!(key_segment("moonshot"), "moonshot");
-        assert_eq!(key_segment("my.proxy"), "\"my.proxy\"");
-        assert_eq!(
-            shell_word("https://api.moonshot.cn/v1"),
-            "https://api.moonshot.cn/v1"
-        );
-        assert_eq!(
-            shell_word("models.providers.\"my.proxy\".base_url"),
-            "'models.providers.\"my.proxy\".base_url'"
-        );
     }
 }

@@ -84,6 +84,35 @@ impl Store {
     pub fn get(&self, id: &str) -> Option<&StoredCredential> {
         self.entries.iter().find(|e| e.id == id)
     }
+
+    /// When storing `secret` as profile `id` would replace a *different* stored secret:
+    /// `(old, new)` described as shape + fingerprint (never the values), for a question
+    /// ("replace … with …?") or a report ("replaced … with …").
+    pub fn replacing(&self, id: &str, secret: &str) -> Option<(String, String)> {
+        let old = self.get(id)?.secret.expose_secret();
+        (old != secret).then(|| (mask::describe(old), mask::describe(secret)))
+    }
+}
+
+/// Why `key` cannot be a credential as typed: a control character (an Esc or a
+/// Ctrl-key pressed at a hidden prompt, a pasted escape sequence) or whitespace inside
+/// it. Such a key never works and must never be stored. The message names the
+/// character's position and kind, never the key.
+pub fn key_text_problem(key: &str) -> Option<String> {
+    let (i, c) = key
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() || c.is_whitespace())?;
+    let what = match c {
+        '\u{1b}' => "an Escape character (Esc pressed at the prompt?)".to_string(),
+        c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+        _ => "whitespace".to_string(),
+    };
+    Some(format!(
+        "the key has {what} at position {} of {}: keys are one word of printable characters; nothing was stored",
+        i + 1,
+        key.chars().count()
+    ))
 }
 
 fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
@@ -228,7 +257,7 @@ pub struct KeySource {
 }
 
 impl KeySource {
-    fn found(kind: SourceKind, location: String, via: String, value: &str) -> KeySource {
+    pub(crate) fn found(kind: SourceKind, location: String, via: String, value: &str) -> KeySource {
         KeySource {
             kind,
             location,
@@ -446,6 +475,14 @@ impl Ctx<'_> {
 }
 
 fn finish(subject: String, needs_key: bool, mut sources: Vec<KeySource>) -> Resolved {
+    // One copy, one line: `api_key = "${MOONSHOT_API_KEY}"` and the catalog's key
+    // variable reach the same variable; the first (stronger) reference is kept.
+    let mut seen: Vec<String> = Vec::new();
+    sources.retain(|s| {
+        let new = !seen.contains(&s.location);
+        seen.push(s.location.clone());
+        new
+    });
     if let Some(w) = sources.iter_mut().find(|s| s.usable()) {
         w.wins = true;
     }
@@ -480,13 +517,22 @@ pub fn resolve_provider(
         .get(provider)
         .and_then(|p| p.api_key.as_deref())
     {
-        sources
-            .extend(ctx.config_value_sources(&format!("models.providers.{provider}.api_key"), v));
+        sources.extend(
+            ctx.config_value_sources(
+                &crate::config::keypath::KeyPath::provider(provider)
+                    .child("api_key")
+                    .to_string(),
+                v,
+            ),
+        );
     }
     let mut seen_profiles: Vec<String> = Vec::new();
     for id in cfg.auth.order.get(provider).into_iter().flatten() {
         seen_profiles.push(id.clone());
-        sources.push(ctx.profile_source(id, format!("auth.order.{provider}")));
+        sources.push(ctx.profile_source(
+            id,
+            crate::config::keypath::KeyPath::of(&["auth", "order", provider]).to_string(),
+        ));
     }
     let mut own: Vec<&StoredCredential> = store
         .entries

@@ -121,3 +121,56 @@ pub fn realistic_config(kb: usize) -> String {
     }
     s
 }
+
+/// A daemon started by a test (`clawctl gateway run`), stopped with SIGTERM (then
+/// SIGKILL after 5 s) when dropped.
+pub struct Daemon(pub std::process::Child);
+
+impl Daemon {
+    /// Spawn `cmd` (output discarded) and wait up to 10 s for `/healthz` on `port`.
+    pub fn start(mut cmd: Command, port: u16) -> Daemon {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let d = Daemon(cmd.spawn().expect("spawn the daemon"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+                .timeout(std::time::Duration::from_millis(300))
+                .call()
+                .is_ok()
+            {
+                return d;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the daemon did not come up on port {port}");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

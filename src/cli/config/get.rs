@@ -11,7 +11,7 @@ use crate::config::schema;
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The key, e.g. `gateway.port` or `models.providers."my.proxy".base_url`.
-    pub key: String,
+    pub key: KeyPath,
     /// Also print where the value comes from.
     #[arg(long)]
     pub show_origin: bool,
@@ -21,7 +21,7 @@ pub struct GetArgs {
 }
 
 pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
-    let key = KeyPath::parse(&args.key).map_err(|e| Failure::usage(e.to_string()))?;
+    let key = args.key.clone();
     if !schema::is_known(&key) {
         let mut msg = format!("unknown key `{key}`");
         if let Some(s) = schema::suggest(&key) {

@@ -14,7 +14,7 @@ use crate::write::transaction::{Applied, NewCredential, edit_config};
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// The key, e.g. `agents.defaults.model.primary`, `models.providers."my.proxy".base_url`, `a.list[0]`.
-    pub key: String,
+    pub key: KeyPath,
     /// The value, typed by the schema: `8080` is an integer for `gateway.port`, a string
     /// for a string key. Arrays and tables in TOML or JSON syntax: '["a/b","c/d"]'.
     pub value: Option<String>,
@@ -38,8 +38,10 @@ pub struct SetArgs {
     pub json: bool,
 }
 
-pub fn parse_known_key(raw: &str) -> Result<KeyPath, Failure> {
-    let key = KeyPath::parse(raw).map_err(|e| Failure::usage(e.to_string()))?;
+/// A key the schema knows (parsing already happened in clap: a malformed key is a
+/// usage error, exit 2); else "unknown key" with a "did you mean".
+pub fn known_key(key: &KeyPath) -> Result<KeyPath, Failure> {
+    let key = key.clone();
     if !schema::is_known(&key) {
         let mut msg = format!("unknown key `{key}`; nothing was written");
         if let Some(s) = schema::suggest(&key) {
@@ -96,7 +98,7 @@ fn trim_newline(mut s: String) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
-    let key = parse_known_key(&args.key)?;
+    let key = known_key(&args.key)?;
     // env.vars entries that hold keys are stored like api_key (as `env:NAME`).
     let env_var_key = matches!(
         key.keys().collect::<Vec<_>>().as_slice(),
@@ -108,7 +110,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
                 .last_key()
                 .is_some_and(crate::secrets::mask::is_sensitive_name));
     let (raw, on_command_line) = read_value(&args, secret_key)?;
-    let type_path = if args.append && !matches!(key.0.last(), Some(Segment::Index(_))) {
+    let type_path = if args.append && !matches!(key.segments().last(), Some(Segment::Index(_))) {
         key.index(0)
     } else {
         key.clone()
@@ -127,6 +129,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     let mut creds = Vec::new();
     let mut stored_value = value.clone();
     let mut warnings: Vec<String> = Vec::new();
+    let mut stored: Option<String> = None;
     let secret_key = secret_key
         || (env_var_key
             && value
@@ -144,6 +147,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
                     secret: secrecy::SecretString::from(lit.to_string()),
                 });
                 stored_value = Value::String(format!("cred:{id}"));
+                stored = Some(stored_sentence(ctx, &id, lit));
                 if on_command_line {
                     warnings.push("the secret was given on the command line, where shell history may keep it; next time use --stdin or let clawctl prompt".into());
                 }
@@ -158,7 +162,11 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     }
 
     let (report, applied) = edit_config(&ctx.env, &ctx.opts, args.dry_run, creds, |doc| {
-        let before = match key.0.iter().any(|s| matches!(s, Segment::Index(_))) {
+        let before = match key
+            .segments()
+            .iter()
+            .any(|s| matches!(s, Segment::Index(_)))
+        {
             true => crate::config::load::get_path(
                 &crate::config::tomlconv::item_to_json(doc.as_item()),
                 &key,
@@ -181,6 +189,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
         report,
         &applied,
         unchanged,
+        stored.filter(|_| applied.credentials_changed),
         warnings,
         args.dry_run,
         args.json,
@@ -194,6 +203,7 @@ pub fn finish(
     report: Option<crate::config::edit::EditReport>,
     applied: &Applied,
     unchanged: bool,
+    stored: Option<String>,
     mut warnings: Vec<String>,
     dry_run: bool,
     json_out: bool,
@@ -249,10 +259,12 @@ pub fn finish(
         (Some(_), Some(_)) => println!("{file}: {key} = {} (was {})", fmt(&new), fmt(&old)),
         (None, Some(_)) => println!("{file}: {key} = {}", fmt(&new)),
         (Some(_), None) => println!("{file}: removed {key} (was {})", fmt(&old)),
+        // Only credentials.toml changed (the config already refers to the profile).
+        (None, None) if !applied.changed => {}
         (None, None) => println!("{file}: updated"),
     }
-    if applied.credentials_changed {
-        println!("the secret is stored in credentials.toml (mode 0600); the config refers to it");
+    if let Some(s) = stored {
+        println!("{s}");
     }
     for n in notes {
         println!("note: {n}");
@@ -267,6 +279,25 @@ pub fn finish(
         );
     }
     Ok(0)
+}
+
+/// What storing `secret` as profile `id` does to credentials.toml, said before the
+/// write so a replaced key is never replaced silently: both fingerprints, no values.
+fn stored_sentence(ctx: &Ctx, id: &str, secret: &str) -> String {
+    let Ok(paths) = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref()) else {
+        return format!("the secret is stored as profile {id} in credentials.toml (mode 0600)");
+    };
+    let file = ctx.env.display_path(&paths.credentials);
+    let store = crate::secrets::credentials::Store::read(&paths.credentials);
+    match store.replacing(id, secret) {
+        Some((old, new)) => format!(
+            "{file}: replaced the secret of profile {id}: {old} → {new} (the old file is in backups/: clawctl backups list)"
+        ),
+        None => format!(
+            "{file}: stored the secret as profile {id} ({}, mode 0600); the config refers to it as cred:{id}",
+            crate::secrets::mask::describe(secret)
+        ),
+    }
 }
 
 /// Valid but suspicious: the default model's provider has no key in this view.

@@ -7,7 +7,7 @@ use crate::write::transaction::edit_config;
 #[derive(Debug, Args)]
 pub struct UnsetArgs {
     /// The key to remove from config.toml.
-    pub key: String,
+    pub key: KeyPath,
     /// Print the diff and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -19,7 +19,7 @@ pub struct UnsetArgs {
 pub fn run(ctx: &Ctx, args: UnsetArgs) -> Outcome {
     // A key that the schema does not know may still be in the file (a typo to
     // remove), so unset accepts any well-formed key that is present.
-    let key = KeyPath::parse(&args.key).map_err(|e| Failure::usage(e.to_string()))?;
+    let key = args.key.clone();
     let (report, applied) = edit_config(&ctx.env, &ctx.opts, args.dry_run, Vec::new(), |doc| {
         crate::config::edit::unset(doc, &key).map_err(|e| {
             let mut m = format!("{e}; nothing was written");
@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, args: UnsetArgs) -> Outcome {
         Some(report),
         &applied,
         false,
+        None,
         Vec::new(),
         args.dry_run,
         args.json,

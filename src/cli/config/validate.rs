@@ -24,20 +24,12 @@ pub struct ValidateArgs {
 pub fn run(ctx: &Ctx, args: ValidateArgs) -> Outcome {
     let mut results: Vec<Loaded> = Vec::new();
     if args.service {
-        let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
-        view.require_given_file(&ctx.service_opts)
-            .map_err(crate::cli::Failure::error)?;
+        let views = ctx.views(true)?;
         // The next start uses the definition's environment, not the running process's.
-        let env = match view.definition() {
-            Some(d) => crate::service::view::definition_environment(&ctx.env, d),
-            None => match view.environment {
-                Some(e) => e,
-                None => {
-                    return Err(crate::cli::Failure::error(
-                        "no gateway service was found (looked for clawctl-gateway.service / ai.clawctl.gateway.plist); use --service-file PATH, or `clawctl service install`",
-                    ));
-                }
-            },
+        let Some(env) = views.next_start_environment() else {
+            return Err(crate::cli::Failure::error(
+                "no gateway service was found (looked for clawctl-gateway.service / ai.clawctl.gateway.plist); use --service-file PATH, or `clawctl service install`",
+            ));
         };
         if !args.json {
             println!("service view: {}", env.origin);

@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 
 use crate::cli::output::print_json;
 use crate::cli::{Ctx, Failure, Outcome};
+use crate::config::keypath::KeyPath;
 use crate::config::load::Loaded;
 use crate::config::model::{ApiStyle, split_model_ref};
 use crate::providers::catalog::Catalog;
 use crate::providers::probe::{self, ProbeTarget};
-use crate::secrets::credentials::{self, Resolved, Store};
+use crate::secrets::credentials::Resolved;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum View {
@@ -52,7 +53,12 @@ pub struct Endpoint {
     pub headers: BTreeMap<String, String>,
 }
 
+/// `None` when the provider has no endpoint, or when one of its settings is invalid:
+/// the catalog's URL is then not the one the view would use, and no key may go there.
 pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint> {
+    if invalid_setting(loaded, id).is_some() {
+        return None;
+    }
     let cfg = loaded.config.models.providers.get(id);
     let entry = catalog.get(id);
     let base_url = cfg
@@ -88,6 +94,14 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
     })
 }
 
+/// The invalid key among `models.providers.<id>`'s settings (or above them).
+pub fn invalid_setting<'l>(loaded: &'l Loaded, id: &str) -> Option<&'l KeyPath> {
+    let path = KeyPath::parse("models.providers")
+        .expect("static key")
+        .child(id);
+    loaded.invalid_near(&path)
+}
+
 /// What a probe found, ready to print.
 pub struct ProbeReport {
     pub ok: bool,
@@ -109,7 +123,26 @@ pub fn probe_with(
     keys: &Resolved,
     timeout: Duration,
 ) -> Option<ProbeReport> {
-    let ep = endpoint(loaded, catalog, id)?;
+    if let Some(bad) = invalid_setting(loaded, id) {
+        return Some(ProbeReport {
+            ok: false,
+            summary: format!(
+                "not probed: `{bad}` is invalid, so where {id}'s requests go is unknown (clawctl config validate shows why)"
+            ),
+            findings: Vec::new(),
+            json: json!({"provider": id, "outcome": "invalid-config", "key": bad.to_string()}),
+        });
+    }
+    let Some(ep) = endpoint(loaded, catalog, id) else {
+        return Some(ProbeReport {
+            ok: false,
+            summary: format!(
+                "not probed: {id} has no endpoint (clawctl config set models.providers.{id}.base_url https://…)"
+            ),
+            findings: Vec::new(),
+            json: json!({"provider": id, "outcome": "no-endpoint"}),
+        });
+    };
     let key = keys.secret();
     if keys.needs_key && key.is_none() {
         return Some(ProbeReport {
@@ -175,20 +208,53 @@ pub fn probe_with(
 }
 
 /// Probe one provider with the key of the service view when there is one, else the CLI's.
-pub fn probe_provider(
-    ctx: &Ctx,
-    cli: &Loaded,
-    store: &Store,
-    catalog: &Catalog,
-    id: &str,
-) -> Option<ProbeReport> {
-    let service = crate::cli::service::check::service_loaded(ctx);
-    let (loaded, store) = match &service {
-        Some(s) => (&s.loaded, Store::read(&s.loaded.paths.credentials)),
-        None => (cli, Store::read(&store.path)),
+pub fn probe_provider(views: &crate::views::Views, id: &str) -> Option<ProbeReport> {
+    let view = views.service_or_cli();
+    let keys = view.resolve(&views.catalog, id);
+    probe_with(
+        &view.loaded,
+        &views.catalog,
+        id,
+        &keys,
+        Duration::from_secs(8),
+    )
+}
+
+/// Why requests for the default model cannot be routed in this view: a bare model id,
+/// an unknown provider, a provider with no endpoint, or an invalid model setting.
+/// `None` when they can (or when no default model is set).
+pub fn route_problem(loaded: &Loaded, catalog: &Catalog) -> Option<String> {
+    let model_key = KeyPath::parse("agents.defaults.model").expect("static key");
+    if let Some(bad) = loaded.invalid_near(&model_key) {
+        return Some(format!(
+            "the default model cannot be used: `{bad}` is invalid (clawctl config validate shows why)"
+        ));
+    }
+    let cfg = &loaded.config;
+    let model = cfg.primary_model()?;
+    let resolved = cfg.resolve_model(model);
+    let Some((provider, _)) = split_model_ref(resolved) else {
+        return Some(format!(
+            "the default model \"{model}\" names no provider, so no request can be routed; write \"provider/model\" (clawctl config set agents.defaults.model.primary moonshot/kimi-k2.5) or define the alias in agents.defaults.models"
+        ));
     };
-    let keys = credentials::resolve_provider(loaded, &store, catalog, id);
-    probe_with(loaded, catalog, id, &keys, Duration::from_secs(8))
+    let configured = cfg.models.providers.contains_key(provider);
+    if !configured && catalog.get(provider).is_none() {
+        return Some(format!(
+            "the default model \"{resolved}\" uses provider `{provider}`, which is neither in the catalog nor under models.providers (clawctl config validate shows the known ones)"
+        ));
+    }
+    let id = if configured {
+        provider
+    } else {
+        catalog.canonical(provider)
+    };
+    if endpoint(loaded, catalog, id).is_none() {
+        return Some(format!(
+            "the default model's provider `{id}` has no endpoint: clawctl config set models.providers.{id}.base_url https://…"
+        ));
+    }
+    None
 }
 
 fn users_of(loaded: &Loaded, id: &str) -> Vec<String> {
@@ -214,24 +280,14 @@ type Row = (
 );
 
 pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
-    let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
-    let cli = crate::config::load::load(&ctx.env, &ctx.opts.fast())?;
+    let views = ctx.views(true)?;
+    let catalog = &views.catalog;
+    let cli = &views.cli.loaded;
     if !cli.is_valid() {
         eprintln!("{}", cli.render_diagnostics());
     }
-    let cli_store = Store::read(&cli.paths.credentials);
-    let service = crate::cli::service::check::service_loaded(ctx);
-    let svc_store = service
-        .as_ref()
-        .map(|s| Store::read(&s.loaded.paths.credentials));
-    let mut ids = credentials::relevant_providers(&cli, &cli_store, &catalog);
-    if let (Some(s), Some(st)) = (&service, &svc_store) {
-        for id in credentials::relevant_providers(&s.loaded, st, &catalog) {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
+    let service = views.service.as_ref();
+    let mut ids = views.providers();
     if let Some(p) = &args.probe_provider {
         let canon = if cli.config.models.providers.contains_key(p) {
             p.clone()
@@ -259,14 +315,17 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         .config
         .primary_model()
         .and_then(|m| split_model_ref(cli.config.resolve_model(m)).map(|(p, _)| p.to_string()));
+    let route_view = service
+        .as_ref()
+        .filter(|_| use_service)
+        .map(|s| &s.loaded)
+        .unwrap_or(cli);
+    let unroutable = route_problem(route_view, catalog);
     let mut rows: Vec<Row> = Vec::new();
     let (mut any_probe_failed, mut check_failed) = (false, false);
     for id in &ids {
-        let cli_keys = credentials::resolve_provider(&cli, &cli_store, &catalog, id);
-        let svc_keys = match (&service, &svc_store) {
-            (Some(s), Some(st)) => Some(credentials::resolve_provider(&s.loaded, st, &catalog, id)),
-            _ => None,
-        };
+        let cli_keys = views.cli.resolve(catalog, id);
+        let svc_keys = service.map(|s| s.resolve(catalog, id));
         let drift = match &svc_keys {
             Some(s) => {
                 s.winner().map(|w| &w.fingerprint) != cli_keys.winner().map(|w| &w.fingerprint)
@@ -278,17 +337,13 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             .as_deref()
             .is_none_or(|p| p == id || catalog.canonical(p) == id);
         let probe = if do_probe && wanted {
-            match (use_service, &service, &svc_keys) {
-                (true, Some(s), Some(k)) => probe_with(
-                    &s.loaded,
-                    &catalog,
-                    id,
-                    k,
-                    Duration::from_secs(args.timeout),
-                ),
+            match (use_service, service, &svc_keys) {
+                (true, Some(s), Some(k)) => {
+                    probe_with(&s.loaded, catalog, id, k, Duration::from_secs(args.timeout))
+                }
                 _ => probe_with(
-                    &cli,
-                    &catalog,
+                    cli,
+                    catalog,
                     id,
                     &cli_keys,
                     Duration::from_secs(args.timeout),
@@ -304,11 +359,10 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         }
         let ep = endpoint(
             service
-                .as_ref()
                 .filter(|_| use_service)
                 .map(|s| &s.loaded)
-                .unwrap_or(&cli),
-            &catalog,
+                .unwrap_or(cli),
+            catalog,
             id,
         );
         rows.push((id.clone(), cli_keys, svc_keys, ep, drift, probe));
@@ -322,7 +376,7 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
                     "base_url": ep.as_ref().map(|e| e.base_url.clone()),
                     "api": ep.as_ref().map(|e| e.api.as_str()),
                     "region": ep.as_ref().and_then(|e| e.region.clone()),
-                    "used_by": users_of(&cli, id),
+                    "used_by": users_of(cli, id),
                     "cli": c,
                     "service": s,
                     "drift": drift,
@@ -333,13 +387,24 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         print_json(&json!({
             "default_model": cli.config.primary_model(),
             "fallbacks": cli.config.fallback_models(),
-            "service_view": service.as_ref().map(|s| s.label.clone()),
+            "service_view": service.map(|s| s.label().to_string()),
+            "running": views.running.as_ref().map(|r| json!({"pid": r.receipt.pid, "drift": r.drift})),
             "providers": items,
         }));
     } else {
-        print_human(&cli, service.as_ref().map(|s| s.label.as_str()), &rows);
+        print_human(cli, service.map(|s| s.label()), &rows);
+        if let Some(r) = &views.running {
+            for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
+                println!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
+            }
+        }
     }
-    let fail = (do_probe && any_probe_failed) || (args.check && check_failed);
+    if let Some(why) = &unroutable {
+        eprintln!("error: {why}");
+    }
+    let fail = (do_probe && any_probe_failed)
+        || (args.check && check_failed)
+        || ((do_probe || args.check) && unroutable.is_some());
     Ok(if fail { 1 } else { 0 })
 }
 
@@ -419,7 +484,9 @@ fn print_keys(view: &str, r: &Resolved) {
             "    also: {} from {}{}",
             s.describe(),
             s.location,
-            if r.disagree && s.usable() {
+            if s.fingerprint.is_some()
+                && s.fingerprint != r.winner().and_then(|w| w.fingerprint.clone())
+            {
                 " (differs)"
             } else {
                 ""

@@ -1,26 +1,11 @@
-//! The service view as the CLI commands use it: find the gateway service, build its
-//! environment, and load the config the way it will.
+//! The service's side of a key, for the closing lines of `onboard` and the write
+//! commands: will the service see it, and does the running gateway already use it?
 
-use super::Ctx;
-use crate::config::load::Loaded;
+use serde_json::json;
 
-pub struct ServiceLoaded {
-    pub loaded: Loaded,
-    /// "systemd unit clawctl-gateway.service", "running process 1234", …
-    pub label: String,
-}
+use crate::views::Views;
 
-/// The service's view, when a service definition or process is found.
-pub fn service_loaded(ctx: &Ctx) -> Option<ServiceLoaded> {
-    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
-    let env = view.environment?;
-    let label = env.origin.clone();
-    let loaded =
-        crate::config::load::load(&env, &crate::config::load::LoadOptions::default()).ok()?;
-    Some(ServiceLoaded { loaded, label })
-}
-
-/// Whether the service would see a key for `provider`, and the command that makes it.
+/// Whether the service would see a key for `provider`, and the commands that make it.
 pub struct Visibility {
     pub summary: String,
     pub fix: Vec<String>,
@@ -33,45 +18,46 @@ impl Visibility {
     }
 }
 
-pub fn key_visibility(
-    ctx: &Ctx,
-    catalog: &crate::providers::catalog::Catalog,
-    provider: &str,
-) -> Visibility {
-    use serde_json::json;
-    let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
-    let Some(env) = view.environment else {
+/// What the service would load for `provider` (its files now), and what the running
+/// gateway loaded, when one runs: a difference is "restart needed".
+pub fn key_visibility(views: &Views, provider: &str) -> Visibility {
+    let Some(service) = &views.service else {
         return Visibility {
             summary: "service: no gateway service is installed; `clawctl service install` creates one that reads these files".into(),
             fix: vec!["clawctl service install".into()],
             json: json!({"installed": false}),
         };
     };
-    let label = env.origin.clone();
-    let Ok(loaded) = crate::config::load::load(&env, &crate::config::load::LoadOptions::default())
-    else {
-        return Visibility {
-            summary: format!("service ({label}): cannot load its config"),
-            fix: vec![],
-            json: json!({"installed": true, "loadable": false}),
-        };
-    };
-    let store = crate::secrets::credentials::Store::read(&loaded.paths.credentials);
-    let r = crate::secrets::credentials::resolve_provider(&loaded, &store, catalog, provider);
+    let label = service.label().to_string();
+    let r = service.resolve(&views.catalog, provider);
+    let running_drift = views.running.as_ref().and_then(|run| {
+        run.drift
+            .iter()
+            .find(|d| d.subject == format!("{provider} key"))
+            .map(|d| (run.receipt.pid, d))
+    });
+    let restart = views.discovery.restart_needed || running_drift.is_some();
     match r.winner() {
         Some(w) => {
-            let mut fix = Vec::new();
-            if view.restart_needed {
-                fix.push("clawctl gateway restart".into());
+            let mut summary = format!(
+                "service ({label}) will use {} from {}",
+                w.describe(),
+                w.location
+            );
+            if let Some((pid, d)) = running_drift {
+                summary.push_str(&format!(
+                    "\nthe running gateway (pid {pid}) still uses {}: restart needed (`clawctl gateway restart`)",
+                    d.running
+                ));
             }
             Visibility {
-                summary: format!(
-                    "service ({label}) will use {} from {}",
-                    w.describe(),
-                    w.location
-                ),
-                fix,
-                json: json!({"installed": true, "sees_key": true, "key": w.describe(), "from": w.location, "restart_needed": view.restart_needed}),
+                summary,
+                fix: if restart {
+                    vec!["clawctl gateway restart".into()]
+                } else {
+                    Vec::new()
+                },
+                json: json!({"installed": true, "sees_key": true, "key": w.describe(), "from": w.location, "restart_needed": restart}),
             }
         }
         None if !r.needs_key => Visibility {

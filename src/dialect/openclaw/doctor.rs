@@ -19,33 +19,6 @@ use super::providers::{self, KNOWN_CREDENTIAL_VARS};
 use super::service::Role;
 use super::{Install, Keys, View, at};
 
-fn finding(code: &'static str, severity: Severity, message: impl Into<String>) -> Finding {
-    Finding {
-        code,
-        severity,
-        message: message.into(),
-        evidence: Vec::new(),
-        fix: None,
-        auto_fix: None,
-    }
-}
-
-trait With {
-    fn ev(self, e: impl Into<String>) -> Self;
-    fn fix(self, f: impl Into<String>) -> Self;
-}
-
-impl With for Finding {
-    fn ev(mut self, e: impl Into<String>) -> Self {
-        self.evidence.push(e.into());
-        self
-    }
-    fn fix(mut self, f: impl Into<String>) -> Self {
-        self.fix = Some(f.into());
-        self
-    }
-}
-
 /// `openclaw …` with `--profile NAME` when the install is a named profile.
 fn oc(view: &View, args: &str) -> String {
     match &view.paths.profile {
@@ -60,12 +33,12 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
     let cli = &install.cli;
     if !install.present() {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-not-installed",
                 Severity::Error,
                 format!("no OpenClaw install here: {} does not exist", cli.show(&cli.paths.config)),
             )
-            .ev(format!("config resolved from {}", cli.paths.config_from))
+            .evidence(format!("config resolved from {}", cli.paths.config_from))
             .fix("set OPENCLAW_CONFIG_PATH / OPENCLAW_STATE_DIR, or pass --profile NAME, to point at the install"),
         );
         return out;
@@ -76,7 +49,7 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
         ignored_lines(view, &mut out);
         if let Some(ign) = gateway_port(&view.env, view.config_port()).2 {
             out.push(
-                finding(
+                Finding::new(
                     "openclaw-invalid-port",
                     Severity::Error,
                     format!(
@@ -85,7 +58,7 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
                         gateway_port(&view.env, view.config_port()).0
                     ),
                 )
-                .ev(format!(
+                .evidence(format!(
                     "{} ({})",
                     ign,
                     view.layered
@@ -110,34 +83,34 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
 fn config_readable(view: &View, out: &mut Vec<Finding>) {
     if let Some(e) = &view.config_error {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-config-invalid",
                 Severity::Error,
                 format!("{} cannot read its config", view.label),
             )
-            .ev(e.clone())
+            .evidence(e.clone())
             .fix(oc(view, "doctor")),
         );
     }
     for e in &view.store_errors {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-auth-store-invalid",
                 Severity::Error,
                 "an auth-profiles.json store cannot be read",
             )
-            .ev(e.clone())
+            .evidence(e.clone())
             .fix(oc(view, "doctor --fix")),
         );
     }
     for s in view.stores.iter().filter(|s| s.legacy_flat) {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-auth-store-legacy",
                 Severity::Warning,
                 "auth-profiles.json is a legacy flat map, which OpenClaw does not read at run time",
             )
-            .ev(view.show(&s.path))
+            .evidence(view.show(&s.path))
             .fix(oc(view, "doctor --fix")),
         );
     }
@@ -153,12 +126,12 @@ fn missing_substitutions(view: &View, out: &mut Vec<Finding>) {
     });
     for (path, name) in missing {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-missing-variable",
                 Severity::Warning,
                 format!("{path} refers to ${{{name}}}, which is not set for {}; OpenClaw keeps the text `${{{name}}}` and warns", view.label),
             )
-            .ev(view.locate(&path))
+            .evidence(view.locate(&path))
             .fix(format!("add {name}=… to {} (read by the CLI and the service)", view.show(&view.paths.state_dotenv()))),
         );
     }
@@ -194,12 +167,12 @@ fn ignored_lines(view: &View, out: &mut Vec<Finding>) {
         .filter(|i| i.why.contains("workspace .env"))
     {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-workspace-dotenv-ignored",
                 Severity::Warning,
                 format!("{} in ./.env is not used: {}", i.name, i.why),
             )
-            .ev(i.evidence.clone())
+            .evidence(i.evidence.clone())
             .fix(format!(
                 "move {} to {} (the global .env OpenClaw trusts)",
                 i.name,
@@ -232,12 +205,12 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
             });
     if !known {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-unknown-provider",
                 Severity::Error,
                 format!("the default model {model} names provider `{raw_provider}`, which neither OpenClaw's built-in list (as clawctl knows it) nor models.providers defines"),
             )
-            .ev(cli.locate(&key))
+            .evidence(cli.locate(&key))
             .fix(format!(
                 "{}   (or define models.providers.{raw_provider} with baseUrl and api)",
                 oc(cli, "models set <provider/model>")
@@ -274,7 +247,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                 .iter()
                 .find(|x| x.definition.manager != Manager::Process);
             let def_path = def.map(|d| s.show(&d.definition.path)).unwrap_or_default();
-            let mut f = finding(
+            let mut f = Finding::new(
                 if shell_only {
                     "openclaw-key-only-in-shell"
                 } else {
@@ -291,7 +264,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                 },
             );
             if let Some(w) = cli_keys.winning() {
-                f = f.ev(format!(
+                f = f.evidence(format!(
                     "{}: {} — {} ({})",
                     cli.label,
                     w.source,
@@ -299,7 +272,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                     w.evidence
                 ));
             }
-            f = f.ev(format!(
+            f = f.evidence(format!(
                 "{}: no {} in {def_path}, {} or the auth profiles",
                 s.label,
                 vars.join(" / "),
@@ -309,7 +282,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                 // OpenClaw would run the login shell and import missing expected keys:
                 // the key may still arrive from a login profile clawctl does not run.
                 f.severity = Severity::Warning;
-                f = f.ev(format!(
+                f = f.evidence(format!(
                     "{}: {why} is on: OpenClaw would import {var} from the login shell if a login profile (~/.zprofile, ~/.bash_profile, ~/.profile) exports it — not checked, clawctl never runs a shell",
                     s.label
                 ));
@@ -324,12 +297,12 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
         }
         None if needs_key && cli_keys.winner.is_none() => {
             out.push(
-                finding(
+                Finding::new(
                     "openclaw-key-missing",
                     Severity::Error,
                     format!("no key for {model} anywhere OpenClaw looks"),
                 )
-                .ev(format!(
+                .evidence(format!(
                     "{}: no {} in the environment, {}, the config or the auth profiles",
                     cli.label,
                     vars.join(" / "),
@@ -356,7 +329,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
     fps.sort();
     fps.dedup();
     if fps.len() > 1 {
-        let mut f = finding(
+        let mut f = Finding::new(
             "openclaw-key-drift",
             Severity::Warning,
             format!(
@@ -369,13 +342,13 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
             let line = format!("{label}: {} — {} ({})", c.source, c.describe(), c.evidence);
             if c.value.is_some() && !seen.contains(&line) {
                 seen.push(line.clone());
-                f = f.ev(line);
+                f = f.evidence(line);
             }
         }
         if let Some((s, k)) = &svc_keys
             && let Some(w) = k.winning()
         {
-            f = f.ev(format!(
+            f = f.evidence(format!(
                 "the {} uses {} ({})",
                 s.label,
                 w.source,
@@ -446,7 +419,7 @@ fn key_shape(view: &View, keys: &Keys, model: &str, catalog: &Catalog, out: &mut
         ),
     };
     out.push(
-        finding(
+        Finding::new(
             "openclaw-key-wrong-provider",
             Severity::Error,
             format!(
@@ -454,7 +427,7 @@ fn key_shape(view: &View, keys: &Keys, model: &str, catalog: &Catalog, out: &mut
                 p.id, view.label, p.name
             ),
         )
-        .ev(format!(
+        .evidence(format!(
             "{}: {} — {} ({})",
             view.label,
             w.source,
@@ -472,15 +445,15 @@ fn split_views(install: &Install, out: &mut Vec<Finding>) {
     if c.paths.config == s.paths.config && c.paths.state_dir == s.paths.state_dir {
         return;
     }
-    let mut f = finding(
+    let mut f = Finding::new(
         "openclaw-config-split",
         Severity::Error,
         format!("the CLI and the {} read different OpenClaw installs: changes made with `openclaw config set` here do not reach the gateway", s.label),
     )
-    .ev(format!("{}: config {} ({}), state {}", c.label, c.show(&c.paths.config), c.paths.config_from, c.show(&c.paths.state_dir)))
-    .ev(format!("{}: config {} ({}), state {}", s.label, s.show(&s.paths.config), s.paths.config_from, s.show(&s.paths.state_dir)));
+    .evidence(format!("{}: config {} ({}), state {}", c.label, c.show(&c.paths.config), c.paths.config_from, c.show(&c.paths.state_dir)))
+    .evidence(format!("{}: config {} ({}), state {}", s.label, s.show(&s.paths.config), s.paths.config_from, s.show(&s.paths.state_dir)));
     if !s.config_exists {
-        f = f.ev(format!("{} does not exist", s.show(&s.paths.config)));
+        f = f.evidence(format!("{} does not exist", s.show(&s.paths.config)));
     }
     let fix = match &c.paths.profile {
         Some(p) => format!("openclaw --profile {p} gateway install --force   (reinstalls the service for the install this shell uses)"),
@@ -505,7 +478,7 @@ fn legacy_services(install: &Install, out: &mut Vec<Finding>) {
                 path = install.cli.show(&d.path)
             ),
         };
-        let mut f = finding(
+        let mut f = Finding::new(
             "openclaw-legacy-service",
             Severity::Warning,
             format!(
@@ -518,9 +491,9 @@ fn legacy_services(install: &Install, out: &mut Vec<Finding>) {
                 }
             ),
         )
-        .ev(install.cli.show(&d.path));
+        .evidence(install.cli.show(&d.path));
         if let Some(c) = current {
-            f = f.ev(install.cli.show(&c.definition.path));
+            f = f.evidence(install.cli.show(&c.definition.path));
         }
         out.push(f.fix(format!(
             "openclaw gateway uninstall && openclaw gateway install   (or by hand: {remove})"
@@ -553,7 +526,7 @@ fn inline_secrets(install: &Install, out: &mut Vec<Finding>) {
         if inline.is_empty() {
             continue;
         }
-        let mut f = finding(
+        let mut f = Finding::new(
             "openclaw-inline-secret",
             Severity::Warning,
             format!(
@@ -564,7 +537,7 @@ fn inline_secrets(install: &Install, out: &mut Vec<Finding>) {
             ),
         );
         for v in &inline {
-            f = f.ev(format!(
+            f = f.evidence(format!(
                 "{} = {} ({})",
                 v.name,
                 mask::describe(&v.value),
@@ -596,7 +569,7 @@ fn dotenv_read_differently(install: &Install, out: &mut Vec<Finding>) {
                 continue;
             }
             let shown = install.cli.show(file);
-            let mut f = finding(
+            let mut f = Finding::new(
                 "openclaw-dotenv-systemd-differ",
                 Severity::Warning,
                 format!(
@@ -610,7 +583,7 @@ fn dotenv_read_differently(install: &Install, out: &mut Vec<Finding>) {
                         .map(mask::describe)
                         .unwrap_or_else(|| "unset".into())
                 };
-                f = f.ev(format!(
+                f = f.evidence(format!(
                     "{shown}:{}: {}: systemd {} / dotenv {}",
                     d.line,
                     d.name,
@@ -633,13 +606,13 @@ fn gateway_tokens(install: &Install, out: &mut Vec<Finding>) {
         return;
     }
     out.push(
-        finding(
+        Finding::new(
             "openclaw-token-drift",
             Severity::Error,
             format!("the CLI and the {} use different gateway tokens: the CLI's calls are refused as unauthorized", s.label),
         )
-        .ev(format!("{}: {} ({cfrom})", install.cli.label, mask::describe(&ct)))
-        .ev(format!("{}: {} ({sfrom})", s.label, mask::describe(&st)))
+        .evidence(format!("{}: {} ({cfrom})", install.cli.label, mask::describe(&ct)))
+        .evidence(format!("{}: {} ({sfrom})", s.label, mask::describe(&st)))
         .fix(format!("keep one token (gateway.auth.token or OPENCLAW_GATEWAY_TOKEN), then {}", oc(&install.cli, "gateway install --force"))),
     );
 }
@@ -661,7 +634,7 @@ fn permissions(cli: &View, out: &mut Vec<Finding>) {
             && m & 0o077 != 0
         {
             out.push(
-                finding(
+                Finding::new(
                     "openclaw-file-readable",
                     Severity::Warning,
                     format!(
@@ -669,7 +642,7 @@ fn permissions(cli: &View, out: &mut Vec<Finding>) {
                         cli.show(f)
                     ),
                 )
-                .ev(format!("{} mode {m:o}", cli.show(f)))
+                .evidence(format!("{} mode {m:o}", cli.show(f)))
                 .fix(format!("chmod 600 {}", cli.show(f))),
             );
         }
@@ -678,7 +651,7 @@ fn permissions(cli: &View, out: &mut Vec<Finding>) {
         && m & 0o077 != 0
     {
         out.push(
-            finding(
+            Finding::new(
                 "openclaw-state-dir-readable",
                 Severity::Warning,
                 format!(
@@ -686,7 +659,7 @@ fn permissions(cli: &View, out: &mut Vec<Finding>) {
                     cli.show(&cli.paths.state_dir)
                 ),
             )
-            .ev(format!("{} mode {m:o}", cli.show(&cli.paths.state_dir)))
+            .evidence(format!("{} mode {m:o}", cli.show(&cli.paths.state_dir)))
             .fix(format!("chmod 700 {}", cli.show(&cli.paths.state_dir))),
         );
     }
