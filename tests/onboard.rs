@@ -286,6 +286,9 @@ mod pty {
         let sb = Sandbox::new();
         let mut s = spawn(&sb, &["config", "set", "gateway.auth.token"]);
         s.expect("hidden").unwrap();
+        // The prompt is printed before echo is switched off: give the terminal mode
+        // change a moment, as a person's typing always does.
+        std::thread::sleep(Duration::from_millis(300));
         s.send("tok-HIDDENHIDDEN-0123456789\r").unwrap();
         let out = s.expect(expectrl::Eof).unwrap();
         let text = String::from_utf8_lossy(out.before()).to_string();

@@ -26,6 +26,10 @@ pub const CLAWCTL_TARGET: &str = "CLAWCTL_TARGET";
 /// table (`markdown_table`, checked by a test).
 pub const ALL: &[(&str, &str)] = &[
     (
+        CLAWCTL_TARGET,
+        "which install to read: `clawctl` (default) or `openclaw` (an OpenClaw install, read-only; as --openclaw)",
+    ),
+    (
         CLAWCTL_HOME,
         "directory holding config.toml, credentials.toml, .env, backups/ and run/",
     ),
@@ -52,10 +56,6 @@ pub const ALL: &[(&str, &str)] = &[
     (
         XDG_CONFIG_HOME,
         "base directory for the default home ($XDG_CONFIG_HOME/clawctl)",
-    ),
-    (
-        CLAWCTL_TARGET,
-        "which install to read: `clawctl` (default) or `openclaw` (an OpenClaw install, read-only; as --openclaw)",
     ),
 ];
 

@@ -19,6 +19,10 @@ use super::providers::{self, KNOWN_CREDENTIAL_VARS};
 use super::service::Role;
 use super::{Install, Keys, View, at};
 
+fn finding(code: &'static str, severity: Severity, message: impl Into<String>) -> Finding {
+    Finding::new(code, severity, message)
+}
+
 /// `openclaw …` with `--profile NAME` when the install is a named profile.
 fn oc(view: &View, args: &str) -> String {
     match &view.paths.profile {
@@ -33,7 +37,7 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
     let cli = &install.cli;
     if !install.present() {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-not-installed",
                 Severity::Error,
                 format!("no OpenClaw install here: {} does not exist", cli.show(&cli.paths.config)),
@@ -49,7 +53,7 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
         ignored_lines(view, &mut out);
         if let Some(ign) = gateway_port(&view.env, view.config_port()).2 {
             out.push(
-                Finding::new(
+                finding(
                     "openclaw-invalid-port",
                     Severity::Error,
                     format!(
@@ -83,7 +87,7 @@ pub fn check(install: &Install, catalog: &Catalog) -> Vec<Finding> {
 fn config_readable(view: &View, out: &mut Vec<Finding>) {
     if let Some(e) = &view.config_error {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-config-invalid",
                 Severity::Error,
                 format!("{} cannot read its config", view.label),
@@ -94,7 +98,7 @@ fn config_readable(view: &View, out: &mut Vec<Finding>) {
     }
     for e in &view.store_errors {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-auth-store-invalid",
                 Severity::Error,
                 "an auth-profiles.json store cannot be read",
@@ -105,7 +109,7 @@ fn config_readable(view: &View, out: &mut Vec<Finding>) {
     }
     for s in view.stores.iter().filter(|s| s.legacy_flat) {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-auth-store-legacy",
                 Severity::Warning,
                 "auth-profiles.json is a legacy flat map, which OpenClaw does not read at run time",
@@ -126,7 +130,7 @@ fn missing_substitutions(view: &View, out: &mut Vec<Finding>) {
     });
     for (path, name) in missing {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-missing-variable",
                 Severity::Warning,
                 format!("{path} refers to ${{{name}}}, which is not set for {}; OpenClaw keeps the text `${{{name}}}` and warns", view.label),
@@ -167,7 +171,7 @@ fn ignored_lines(view: &View, out: &mut Vec<Finding>) {
         .filter(|i| i.why.contains("workspace .env"))
     {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-workspace-dotenv-ignored",
                 Severity::Warning,
                 format!("{} in ./.env is not used: {}", i.name, i.why),
@@ -205,7 +209,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
             });
     if !known {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-unknown-provider",
                 Severity::Error,
                 format!("the default model {model} names provider `{raw_provider}`, which neither OpenClaw's built-in list (as clawctl knows it) nor models.providers defines"),
@@ -247,7 +251,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
                 .iter()
                 .find(|x| x.definition.manager != Manager::Process);
             let def_path = def.map(|d| s.show(&d.definition.path)).unwrap_or_default();
-            let mut f = Finding::new(
+            let mut f = finding(
                 if shell_only {
                     "openclaw-key-only-in-shell"
                 } else {
@@ -297,7 +301,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
         }
         None if needs_key && cli_keys.winner.is_none() => {
             out.push(
-                Finding::new(
+                finding(
                     "openclaw-key-missing",
                     Severity::Error,
                     format!("no key for {model} anywhere OpenClaw looks"),
@@ -329,7 +333,7 @@ fn default_model(install: &Install, catalog: &Catalog, out: &mut Vec<Finding>) {
     fps.sort();
     fps.dedup();
     if fps.len() > 1 {
-        let mut f = Finding::new(
+        let mut f = finding(
             "openclaw-key-drift",
             Severity::Warning,
             format!(
@@ -419,7 +423,7 @@ fn key_shape(view: &View, keys: &Keys, model: &str, catalog: &Catalog, out: &mut
         ),
     };
     out.push(
-        Finding::new(
+        finding(
             "openclaw-key-wrong-provider",
             Severity::Error,
             format!(
@@ -445,7 +449,7 @@ fn split_views(install: &Install, out: &mut Vec<Finding>) {
     if c.paths.config == s.paths.config && c.paths.state_dir == s.paths.state_dir {
         return;
     }
-    let mut f = Finding::new(
+    let mut f = finding(
         "openclaw-config-split",
         Severity::Error,
         format!("the CLI and the {} read different OpenClaw installs: changes made with `openclaw config set` here do not reach the gateway", s.label),
@@ -478,7 +482,7 @@ fn legacy_services(install: &Install, out: &mut Vec<Finding>) {
                 path = install.cli.show(&d.path)
             ),
         };
-        let mut f = Finding::new(
+        let mut f = finding(
             "openclaw-legacy-service",
             Severity::Warning,
             format!(
@@ -526,7 +530,7 @@ fn inline_secrets(install: &Install, out: &mut Vec<Finding>) {
         if inline.is_empty() {
             continue;
         }
-        let mut f = Finding::new(
+        let mut f = finding(
             "openclaw-inline-secret",
             Severity::Warning,
             format!(
@@ -569,7 +573,7 @@ fn dotenv_read_differently(install: &Install, out: &mut Vec<Finding>) {
                 continue;
             }
             let shown = install.cli.show(file);
-            let mut f = Finding::new(
+            let mut f = finding(
                 "openclaw-dotenv-systemd-differ",
                 Severity::Warning,
                 format!(
@@ -606,7 +610,7 @@ fn gateway_tokens(install: &Install, out: &mut Vec<Finding>) {
         return;
     }
     out.push(
-        Finding::new(
+        finding(
             "openclaw-token-drift",
             Severity::Error,
             format!("the CLI and the {} use different gateway tokens: the CLI's calls are refused as unauthorized", s.label),
@@ -634,7 +638,7 @@ fn permissions(cli: &View, out: &mut Vec<Finding>) {
             && m & 0o077 != 0
         {
             out.push(
-                Finding::new(
+                finding(
                     "openclaw-file-readable",
                     Severity::Warning,
                     format!(
@@ -651,7 +655,7 @@ fn permissions(cli: &View, out: &mut Vec<Finding>) {
         && m & 0o077 != 0
     {
         out.push(
-            Finding::new(
+            finding(
                 "openclaw-state-dir-readable",
                 Severity::Warning,
                 format!(
