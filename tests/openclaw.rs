@@ -734,3 +734,53 @@ fn shell_env_import_is_reported_as_would_import() {
     let s: Value = serde_json::from_str(&h.run(&["status", "--json"]).stdout).unwrap();
     assert_eq!(s["service"]["shell_import"], "env.shellEnv.enabled");
 }
+
+/// Region mismatch, with --probe: the service's Moonshot key is rejected by the
+/// endpoint it uses and accepted by the other region's.
+#[test]
+fn region_mismatch_with_probe() {
+    use crate::fake_provider::FakeProvider;
+    let cn = FakeProvider::openai().accept_key(MOONSHOT_KEY).start();
+    let intl = FakeProvider::openai().start();
+    let mut h = OcHome::new();
+    let cat = h.sb.dir.path().join("catalog.toml");
+    std::fs::write(
+        &cat,
+        format!(
+            "[[provider]]\nid = \"moonshot\"\nname = \"Moonshot (Kimi)\"\nkey_env = [\"MOONSHOT_API_KEY\"]\napi = \"openai-completions\"\nkey_shapes = [\"sk-\"]\nnot_key_shapes = [\"sk-kimi-\"]\nregions = [\n  {{ id = \"international\", name = \"international platform\", base_url = \"{}\", auth_choice = \"moonshot-api-key\" }},\n  {{ id = \"cn\", name = \"China platform\", base_url = \"{}\", auth_choice = \"moonshot-api-key-cn\" }},\n]\n",
+            intl.base_url(),
+            cn.base_url()
+        ),
+    )
+    .unwrap();
+    h.var("CLAWCTL_PROVIDER_CATALOG", cat.to_str().unwrap());
+    h.config(SEED_CONFIG);
+    h.write(
+        ".openclaw/.env",
+        &format!("MOONSHOT_API_KEY={MOONSHOT_KEY}\n"),
+    );
+    let before = h.snapshot();
+    let r = h.run(&["models", "status", "--probe"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stdout.contains("probe: auth"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("this key belongs to the China platform"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "fix: openclaw config set models.providers.moonshot.baseUrl {}",
+            cn.base_url()
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("openclaw onboard --auth-choice moonshot-api-key-cn")
+    );
+    assert!(!r.all().contains(MOONSHOT_KEY));
+    assert!(cn.requests()[0].key_accepted);
+    assert_eq!(before, h.snapshot());
+}

@@ -7,8 +7,10 @@ use serde_json::{Value as Json, json};
 use super::output::print_json;
 use super::{Command, ConfigCommand, Ctx, Failure, ModelsCommand, Outcome};
 use crate::config::diagnostics::Severity;
+use crate::config::model::ApiStyle;
 use crate::dialect::openclaw::{self, Install, View, at, doctor, paths};
 use crate::providers::catalog::Catalog;
+use crate::providers::probe;
 use crate::secrets::mask;
 
 /// Run `command` against the OpenClaw install. Commands that write are refused.
@@ -16,14 +18,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Outcome {
     match command {
         Command::Status(a) => status(ctx, a.json),
         Command::Doctor(a) => doctor_cmd(ctx, a.fix, a.json),
-        Command::Models(ModelsCommand::Status(a)) => {
-            if a.probe || a.probe_provider.is_some() {
-                return Err(Failure::usage(
-                    "--probe is not available under --openclaw yet: clawctl reads the OpenClaw install without calling providers",
-                ));
-            }
-            models_status(ctx, a.json)
-        }
+        Command::Models(ModelsCommand::Status(a)) => models_status(ctx, &a),
         Command::Config(ConfigCommand::Path(a)) => config_path(ctx, a.json),
         Command::Config(ConfigCommand::Get(a)) => {
             config_get(ctx, &a.key.to_string(), a.show_origin, a.json)
@@ -237,7 +232,74 @@ fn status(ctx: &Ctx, as_json: bool) -> Outcome {
     Ok(0)
 }
 
-fn models_status(ctx: &Ctx, as_json: bool) -> Outcome {
+/// The endpoint a view sends `provider`'s requests to: `models.providers.<id>`
+/// `baseUrl` / `api` (after `${VAR}`), else the catalog's default region.
+fn endpoint(v: &View, provider: &str, catalog: &Catalog) -> Option<(String, ApiStyle)> {
+    let block = v.provider_block(provider).map(|(_, b)| b);
+    let base = block
+        .and_then(|b| b.get("baseUrl").and_then(Json::as_str))
+        .map(|u| v.substitute(u).value)
+        .or_else(|| {
+            catalog
+                .get(provider)
+                .map(|c| c.default_region().base_url.clone())
+        })
+        .filter(|u| !u.trim().is_empty())?;
+    let api = block
+        .and_then(|b| b.get("api").cloned())
+        .and_then(|a| serde_json::from_value::<ApiStyle>(a).ok())
+        .or_else(|| catalog.get(provider).map(|c| c.api))
+        .unwrap_or(ApiStyle::OpenaiCompletions);
+    Some((base, api))
+}
+
+/// Probe `provider` with the key `v` would use; on a 401/403 try the catalog's other
+/// regions (`diagnose_region`) and phrase the fix for an OpenClaw user.
+fn probe_json(v: &View, provider: &str, catalog: &Catalog, timeout: u64) -> Json {
+    let keys = v.keys(provider, catalog);
+    let key = keys.winning().and_then(|w| w.value.clone());
+    let needs_key = catalog.get(provider).is_none_or(|p| p.needs_key);
+    if needs_key && key.is_none() {
+        return json!({"view": v.label, "outcome": "no_key"});
+    }
+    let Some((base, api)) = endpoint(v, provider, catalog) else {
+        return json!({"view": v.label, "outcome": "no_endpoint"});
+    };
+    let mut target = probe::ProbeTarget::new(provider, &base, api, key.as_deref());
+    target.timeout = std::time::Duration::from_secs(timeout.max(1));
+    let result = probe::probe(&target);
+    let mut out = json!({
+        "view": v.label,
+        "outcome": result.outcome.as_str(),
+        "status": result.status,
+        "url": result.url,
+        "detail": result.detail,
+        "explain": result.outcome.explain(),
+    });
+    if result.outcome == probe::Outcome::Auth
+        && let Some(p) = catalog.get(provider)
+        && let Some(r) = probe::diagnose_region(p, &target)
+    {
+        let id = v
+            .provider_block(provider)
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_else(|| provider.to_string());
+        out["region"] = json!({
+            "message": r.message,
+            "works_on": r.works_on.base_url,
+            "rejected_by": r.rejected_by.base_url,
+            "fix": format!(
+                "openclaw config set models.providers.{id}.baseUrl {}   (or: openclaw onboard --auth-choice {})",
+                r.works_on.base_url, r.works_on.auth_choice
+            ),
+        });
+    }
+    out
+}
+
+fn models_status(ctx: &Ctx, a: &crate::cli::models::status::ModelsStatusArgs) -> Outcome {
+    let as_json = a.json;
+    let probing = a.probe || a.probe_provider.is_some();
     let (install, catalog) = read(ctx)?;
     let views: Vec<&View> = std::iter::once(&install.cli)
         .chain(install.service.as_ref())
@@ -275,11 +337,29 @@ fn models_status(ctx: &Ctx, as_json: bool) -> Outcome {
                 })
             })
             .collect();
-        out.push(json!({"provider": p, "views": per_view}));
+        let mut entry = json!({"provider": p, "views": per_view});
+        let selected = a
+            .probe_provider
+            .as_deref()
+            .is_none_or(|only| openclaw::providers::normalize_provider_id(only) == *p);
+        if probing && selected {
+            // The service's key by default (what the gateway sends), else the CLI's.
+            let v = match (a.view, &install.service) {
+                (Some(crate::cli::models::status::View::Cli), _) | (_, None) => &install.cli,
+                (_, Some(s)) => s,
+            };
+            entry["probe"] = probe_json(v, p, &catalog, a.timeout);
+        }
+        out.push(entry);
     }
+    let failed = out
+        .iter()
+        .filter_map(|e| e.get("probe"))
+        .any(|p| p["outcome"] != "ok");
+    let code = if failed { 1 } else { 0 };
     if as_json {
         print_json(&json!({"target": "openclaw", "providers": out}));
-        return Ok(0);
+        return Ok(code);
     }
     for p in &out {
         println!("{}", p["provider"].as_str().unwrap_or(""));
@@ -295,8 +375,21 @@ fn models_status(ctx: &Ctx, as_json: bool) -> Outcome {
                 None => println!("  {}: no key", v["view"].as_str().unwrap_or("")),
             }
         }
+        if let Some(pr) = p.get("probe") {
+            println!(
+                "  probe: {} ({}) {} {}",
+                pr["outcome"].as_str().unwrap_or(""),
+                pr["view"].as_str().unwrap_or(""),
+                pr["url"].as_str().unwrap_or(""),
+                pr["detail"].as_str().unwrap_or("")
+            );
+            if let Some(r) = pr.get("region") {
+                println!("  region: {}", r["message"].as_str().unwrap_or(""));
+                println!("    fix: {}", r["fix"].as_str().unwrap_or(""));
+            }
+        }
     }
-    Ok(0)
+    Ok(code)
 }
 
 fn config_path(ctx: &Ctx, as_json: bool) -> Outcome {
