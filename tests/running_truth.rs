@@ -54,7 +54,7 @@ fn a_key_rotated_after_start_is_restart_needed_everywhere() {
     assert!(key["running"].as_str().unwrap().contains(&old_fp), "{j}");
     assert!(key["files"].as_str().unwrap().contains(&new_fp), "{j}");
     // The service column shows what the process loaded.
-    let svc_key = j["service_view"]["summary"]["moonshot key"]
+    let svc_key = j["service_view"]["summary"]["providers"]["moonshot"]["key"]
         .as_str()
         .unwrap();
     assert!(svc_key.contains(&old_fp), "{j}");

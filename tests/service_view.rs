@@ -124,7 +124,10 @@ fn status_marks_what_differs() {
     assert!(line.starts_with('!') && line.contains("MISSING"), "{line}");
     let j = sb.json(&["status", "--json"]);
     assert_eq!(j["service"]["state"]["state"], "installed");
-    assert_eq!(j["differences"], serde_json::json!(["moonshot key"]));
+    assert_eq!(
+        j["differences"],
+        serde_json::json!(["providers.moonshot.key"])
+    );
     assert_eq!(j["cli"]["config"], j["service_view"]["config"]);
 }
 
@@ -197,7 +200,7 @@ fn a_running_process_is_read_through_proc() {
         "{j}"
     );
     assert!(
-        j["service_view"]["summary"]["moonshot key"] == "MISSING",
+        j["service_view"]["summary"]["providers"]["moonshot"]["key"] == "MISSING",
         "{j}"
     );
 }
@@ -234,4 +237,38 @@ fn an_unreadable_pid_or_service_file_is_the_same_error_everywhere() {
             assert!(r.stderr.contains(expected), "{args:?}: {}", r.all());
         }
     }
+}
+
+/// `status --json` is keyed by field names (not the table's labels), nested per
+/// provider, with `differences` naming summary fields — as the README documents.
+#[test]
+fn status_json_uses_field_names() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[meta]\nversion = 1\n[models.providers.\"my.proxy\"]\nbase_url = \"https://llm.example.com/v1\"\n",
+    );
+    let j = sb.json(&["status", "--json"]);
+    let summary = j["cli"]["summary"].as_object().unwrap();
+    let mut keys: Vec<&str> = summary.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "config",
+            "config_sha256",
+            "default_model",
+            "gateway",
+            "gateway_token",
+            "home",
+            "providers",
+            "valid"
+        ]
+    );
+    assert_eq!(
+        summary["providers"]["my.proxy"]["endpoint"],
+        "https://llm.example.com/v1"
+    );
+    assert!(summary["providers"]["my.proxy"]["key"].is_string(), "{j}");
+    assert!(j["differences"].is_array() && j["running"].is_null(), "{j}");
+    assert_eq!(j["restart_needed"], false);
 }

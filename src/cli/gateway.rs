@@ -18,6 +18,21 @@ pub enum GatewayCommand {
     Status(StatusArgs),
     /// Validate the config as the service will load it, then restart it.
     Restart(RestartArgs),
+    /// The gateway's log: one line per request and per provider failure.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing lines as the gateway writes them.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// One JSON object per line (`time`, `level`, `event` and the line's fields).
+    #[arg(long)]
+    pub json: bool,
+    /// How many of the last lines to print first.
+    #[arg(long, short = 'n', default_value_t = 100)]
+    pub lines: usize,
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +47,10 @@ pub struct RestartArgs {
     /// Seconds to wait for the gateway to come back.
     #[arg(long, default_value_t = 10)]
     pub wait: u64,
+    /// Machine-readable output: {restarted, method, config, config_sha256, up, pid,
+    /// listen, error}, the same fields whether it worked or not.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
@@ -44,6 +63,7 @@ pub fn run(ctx: &Ctx, cmd: GatewayCommand) -> Outcome {
         )),
         GatewayCommand::Status(a) => status(ctx, a),
         GatewayCommand::Restart(a) => restart(ctx, a),
+        GatewayCommand::Logs(a) => logs(ctx, a),
     }
 }
 
@@ -101,13 +121,22 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "no gateway is running: no receipt at {}",
             ctx.env.display_path(&receipt_path)
         );
+        let fix = "clawctl gateway run   (or install the service: clawctl service install)";
         if args.json {
-            print_json(&json!({"running": false, "receipt": receipt_path, "findings": [msg]}));
+            // The same fields as when a gateway runs: scripts need no second shape.
+            print_json(&json!({
+                "running": false,
+                "reachable": false,
+                "receipt": null,
+                "receipt_path": receipt_path,
+                "config_current": null,
+                "same_config_as_cli": null,
+                "token": null,
+                "findings": [{"ok": false, "message": msg, "fix": fix}],
+            }));
         } else {
             println!("{msg}");
-            println!(
-                "  start it: clawctl gateway run   (or install the service: clawctl service install)"
-            );
+            println!("  start it: {fix}");
         }
         return Ok(1);
     };
@@ -229,6 +258,7 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "running": alive,
             "reachable": reachable,
             "receipt": receipt,
+            "receipt_path": receipt_path,
             "config_current": fresh,
             "same_config_as_cli": same_file,
             "token": token_json,
@@ -249,7 +279,43 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
     Ok(if ok { 0 } else { 1 })
 }
 
+/// What `gateway restart` did, printed as text or (`--json`) as one object.
+#[derive(Default)]
+struct Restarted {
+    method: Option<String>,
+    config: Option<std::path::PathBuf>,
+    config_sha256: Option<String>,
+    up: bool,
+    pid: Option<u32>,
+    listen: Option<String>,
+}
+
 pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
+    let mut done = Restarted::default();
+    let result = restart_inner(ctx, &args, &mut done);
+    if args.json {
+        print_json(&json!({
+            "restarted": done.method.is_some(),
+            "method": done.method,
+            "config": done.config,
+            "config_sha256": done.config_sha256,
+            "up": done.up,
+            "pid": done.pid,
+            "listen": done.listen,
+            "error": result.as_ref().err().map(|f| f.message.clone()),
+        }));
+        return Ok(if result.is_ok() { 0 } else { 1 });
+    }
+    result?;
+    println!(
+        "gateway is up (pid {}, http://{}) serving the current config",
+        done.pid.unwrap_or_default(),
+        done.listen.as_deref().unwrap_or_default()
+    );
+    Ok(0)
+}
+
+fn restart_inner(ctx: &Ctx, args: &RestartArgs, done: &mut Restarted) -> Result<(), Failure> {
     let views = ctx.views(false)?;
     // What the *next* start will read: the definition's environment when there is a
     // manager; the running process's own (SIGHUP reload) when started by hand.
@@ -264,6 +330,8 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             ctx.env.display_path(&loaded.paths.config)
         )));
     }
+    done.config = Some(loaded.paths.config.clone());
+    done.config_sha256 = loaded.config_sha256.clone();
     let receipt_path = loaded.paths.receipt();
     let running_pid = views.running_pid();
     let method = match (views.discovery.definition(), running_pid) {
@@ -283,22 +351,42 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
             ));
         }
     };
-    println!("{method}");
+    if !args.json {
+        println!("{method}");
+    }
+    done.method = Some(method);
     // Up means: alive, answering, and what it loaded is what its files give now
     // (config hash, every key and the token), not merely the same config file.
     let next = crate::views::View::load(&next_env, &LoadOptions::default())?;
+    let want = loaded.config_sha256.clone();
     let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let short = want
+        .as_deref()
+        .map(|h| &h[..h.len().min(12)])
+        .unwrap_or("-");
+    let spinner = super::progress::Spinner::start(format!(
+        "waiting for the gateway to write {} for config sha256 {short}",
+        ctx.env.display_path(&receipt_path)
+    ));
     loop {
-        if let Ok(r) = Receipt::read(&receipt_path)
-            && r.pid_alive()
-            && views.drift(&r, &next).is_empty()
-            && healthz(&r.listen)
-        {
-            println!(
-                "gateway is up (pid {}, http://{}) serving the current config",
-                r.pid, r.listen
-            );
-            return Ok(0);
+        if let Ok(r) = Receipt::read(&receipt_path) {
+            done.pid = Some(r.pid);
+            done.listen = Some(r.listen.clone());
+            let drift = views.drift(&r, &next);
+            let what = if !r.pid_alive() {
+                format!("pid {} (in the receipt) is not running", r.pid)
+            } else if !drift.is_empty() {
+                format!("pid {} still serves what it loaded before", r.pid)
+            } else if !healthz(&r.listen) {
+                format!("http://{}/healthz does not answer yet", r.listen)
+            } else {
+                done.up = true;
+                drop(spinner);
+                return Ok(());
+            };
+            spinner.set_message(format!(
+                "waiting for the gateway to serve config sha256 {short}: {what}"
+            ));
         }
         if Instant::now() > deadline {
             return Err(Failure::error(format!(
@@ -327,4 +415,83 @@ fn sighup(pid: u32) -> Result<String, Failure> {
         )));
     }
     Ok(format!("sent SIGHUP to pid {pid}"))
+}
+
+fn print_log_line(line: &str, json: bool) {
+    if !json {
+        println!("{line}");
+        return;
+    }
+    let v = match crate::gateway::log::parse_line(line) {
+        Some(m) => serde_json::Value::Object(m),
+        None => json!({"time": null, "text": line}),
+    };
+    println!("{v}");
+}
+
+/// `gateway logs`: the file the gateway writes beside its stderr
+/// (`<home>/logs/gateway.log`, the service's home when a service is installed),
+/// whichever manager started it; under systemd without that file, the user journal.
+fn logs(ctx: &Ctx, args: LogsArgs) -> Outcome {
+    use std::io::{Read, Seek, SeekFrom};
+    let views = ctx.views(false)?;
+    let home = views.service_or_cli().loaded.paths.home.clone();
+    let path = crate::gateway::log::file_path(&home);
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        if views.discovery.definition().is_some() && ctx.env.platform == crate::env::Platform::Linux
+        {
+            let mut cmd = std::process::Command::new("journalctl");
+            cmd.args(["--user", "-u", "clawctl-gateway.service", "-o", "cat", "-n"])
+                .arg(args.lines.to_string());
+            if args.follow {
+                cmd.arg("-f");
+            }
+            let status = cmd
+                .status()
+                .map_err(|e| Failure::error(format!("cannot run journalctl: {e}")))?;
+            return Ok(status.code().unwrap_or(1));
+        }
+        return Err(Failure::error(format!(
+            "no gateway log at {}: the gateway has not run with this home (start it: clawctl gateway run)",
+            ctx.env.display_path(&path)
+        )));
+    };
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
+    let all: Vec<&str> = text.lines().collect();
+    for l in &all[all.len().saturating_sub(args.lines)..] {
+        print_log_line(l, args.json);
+    }
+    if !args.follow {
+        return Ok(0);
+    }
+    let mut pos = text.len() as u64;
+    let mut partial = String::new();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if len < pos {
+            // Rotated: the new file starts from its beginning.
+            match std::fs::File::open(&path) {
+                Ok(f) => file = f,
+                Err(_) => continue,
+            }
+            pos = 0;
+        }
+        if len == pos {
+            continue;
+        }
+        let _ = file.seek(SeekFrom::Start(pos));
+        let mut chunk = String::new();
+        let n = file.read_to_string(&mut chunk).unwrap_or(0);
+        pos += n as u64;
+        partial.push_str(&chunk);
+        while let Some(i) = partial.find('\n') {
+            let line: String = partial.drain(..=i).collect();
+            print_log_line(line.trim_end(), args.json);
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }
 }

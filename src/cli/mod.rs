@@ -11,17 +11,28 @@ mod config;
 mod doctor;
 mod fleet;
 pub(crate) mod gateway;
+mod interrupt;
 mod migrate;
-mod models;
+pub(crate) mod models;
 pub mod onboard;
 pub mod output;
+pub mod progress;
 pub mod prompt;
 pub(crate) mod service;
+mod set_arg;
 pub mod show;
 mod status;
 mod transfer;
 
 pub use output::{Failure, Outcome};
+
+/// Shown under every `--help`; the README's "Exit codes" table says the same.
+const EXIT_CODES: &str = "Exit codes:
+  0    ok
+  1    invalid config, error findings, failed probe, refused write (nothing written)
+  2    usage error (unknown flag or key, malformed --set, missing argument)
+  78   `gateway run` on an invalid config (EX_CONFIG; the unit's RestartPreventExitStatus)
+  130  interrupted (Ctrl-C); the terminal is restored and what was written is reported";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,7 +40,7 @@ pub use output::{Failure, Outcome};
     version,
     about = "Configure an AI-agent gateway, and see what its running service actually reads",
     long_about = "clawctl manages the configuration of an AI-agent gateway: layered config with the origin of every value, schema validation before every write and restart, credentials the service can read, and the service's own view of it all.",
-    after_help = "Exit codes: 0 ok, 1 invalid config / error findings / failed probe, 2 usage error."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -44,7 +55,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Override one config value for this run (repeatable): --set gateway.port=19001.
-    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = set_arg::parse_set)]
     pub sets: Vec<String>,
     /// Service view: read this service definition (plist, unit, task XML, .cmd) instead of discovering it.
     #[arg(long, global = true, value_name = "PATH")]
@@ -144,6 +155,10 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // The gateway daemon handles its own signals (reload, graceful stop).
+    if !matches!(cli.command, Command::Gateway(gateway::GatewayCommand::Run)) {
+        interrupt::install();
+    }
     let ctx = Ctx {
         env: Environment::current(),
         opts: LoadOptions {

@@ -67,18 +67,21 @@ pub struct Plan {
 }
 
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> Outcome {
-    let interactive =
-        !args.non_interactive && std::io::stdin().is_terminal() && args.auth_choice.is_none();
+    // A terminal can answer questions: the whole flow without --auth-choice, only the
+    // hidden key prompt (and "replace the stored key?") with it.
+    let can_ask = !args.non_interactive && std::io::stdin().is_terminal();
     let mut terminal = Terminal;
     run_with(
         ctx,
         args,
-        interactive.then_some(&mut terminal as &mut dyn Prompter),
+        can_ask.then_some(&mut terminal as &mut dyn Prompter),
         &mut std::io::stdin(),
     )
 }
 
-/// The whole flow; `prompter` is None for non-interactive runs.
+/// The whole flow. `prompter`: None when nobody can be asked (not a terminal,
+/// `--non-interactive`); with `--auth-choice` it is asked only for the key and before
+/// replacing a stored one.
 pub fn run_with(
     ctx: &Ctx,
     args: OnboardArgs,
@@ -87,12 +90,45 @@ pub fn run_with(
 ) -> Outcome {
     let catalog = Catalog::load(&ctx.env).map_err(|e| Failure::error(e.0))?;
     let loaded = crate::config::load::load(&ctx.env, &ctx.opts)?;
+    let store = crate::secrets::credentials::Store::read(&loaded.paths.credentials);
     let current_default = loaded.config.primary_model().map(String::from);
     let plan = match prompter {
-        Some(p) => interactive_plan(ctx, &catalog, current_default.as_deref(), p)?,
-        None => non_interactive_plan(ctx, &catalog, &args, current_default.as_deref(), stdin)?,
+        Some(p) if args.auth_choice.is_none() => {
+            interactive_plan(ctx, &catalog, &store, current_default.as_deref(), p)?
+        }
+        p => non_interactive_plan(
+            ctx,
+            &catalog,
+            &store,
+            &args,
+            current_default.as_deref(),
+            stdin,
+            p,
+        )?,
     };
     apply(ctx, &catalog, plan, args.json)
+}
+
+/// A key as typed or piped, checked before anything is stored: surrounding whitespace
+/// (a trailing newline) is dropped, anything else that cannot be part of a key stops.
+fn clean_key(raw: &str) -> Result<SecretString, Failure> {
+    let k = raw.trim();
+    if k.is_empty() {
+        return Err(Failure::error("no key was given: nothing was stored"));
+    }
+    if let Some(why) = crate::secrets::credentials::key_text_problem(k) {
+        return Err(Failure::error(why));
+    }
+    Ok(SecretString::from(k.to_string()))
+}
+
+/// What replacing profile `id`'s stored key would do, worded with both fingerprints.
+fn replacement(
+    store: &crate::secrets::credentials::Store,
+    id: &str,
+    key: &SecretString,
+) -> Option<(String, String)> {
+    store.replacing(id, key.expose_secret())
 }
 
 fn provider_and_region<'a>(
@@ -147,9 +183,11 @@ fn check_shape(
 fn non_interactive_plan(
     ctx: &Ctx,
     catalog: &Catalog,
+    store: &crate::secrets::credentials::Store,
     args: &OnboardArgs,
     current_default: Option<&str>,
     stdin: &mut dyn Read,
+    mut prompter: Option<&mut dyn Prompter>,
 ) -> Result<Plan, Failure> {
     let choice = args.auth_choice.as_deref().ok_or_else(|| {
         Failure::usage(format!(
@@ -167,24 +205,30 @@ fn non_interactive_plan(
     };
     let (key, key_source) = if !provider.needs_key {
         (None, String::new())
-    } else if args.api_key_stdin {
+    } else if args.api_key_stdin && prompter.is_none() {
         let mut s = String::new();
         stdin
             .read_to_string(&mut s)
             .map_err(|e| Failure::error(format!("cannot read the key from standard input: {e}")))?;
-        let s = s.trim().to_string();
-        if s.is_empty() {
+        if s.trim().is_empty() {
             return Err(Failure::error("standard input was empty: no key to store"));
         }
-        (Some(SecretString::from(s)), "standard input".to_string())
+        (Some(clean_key(&s)?), "standard input".to_string())
     } else {
         let found = provider
             .key_env
             .iter()
             .find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
-        match found {
-            Some((var, k)) => (Some(SecretString::from(k)), format!("${var}")),
-            None => {
+        match (found, prompter.as_deref_mut()) {
+            // --api-key-stdin on a terminal means "I will type it": ask, hidden.
+            (Some((var, k)), _) if !args.api_key_stdin => (Some(clean_key(&k)?), format!("${var}")),
+            (_, Some(p)) => {
+                let typed = p
+                    .secret(&format!("{} API key", provider.name))?
+                    .ok_or_else(|| Failure::error("no key entered (Esc): nothing was written"))?;
+                (Some(clean_key(&typed)?), "prompt".to_string())
+            }
+            (_, None) => {
                 return Err(Failure::error(format!(
                     "no {} key: pipe it in with --api-key-stdin, or set {}",
                     provider.name,
@@ -195,6 +239,23 @@ fn non_interactive_plan(
     };
     if let Some(k) = &key {
         check_shape(catalog, provider, k.expose_secret(), args.force)?;
+        let profile = format!("{provider_id}:default");
+        if let Some((old, new)) = replacement(store, &profile, k) {
+            let replace = match prompter {
+                Some(p) => p
+                    .confirm(
+                        &format!("Replace the stored {profile} key {old} with {new}?"),
+                        false,
+                    )?
+                    .unwrap_or(false),
+                None => args.force,
+            };
+            if !replace {
+                return Err(Failure::error(format!(
+                    "profile {profile} already holds another key: {old}; the new one is {new}. Nothing was written\n  help: pass --force to replace it (the old credentials.toml goes to backups/)"
+                )));
+            }
+        }
     }
     let base_url = if provider.custom {
         Some(
@@ -236,105 +297,172 @@ fn non_interactive_plan(
     })
 }
 
+/// The steps of the interactive flow, in order; Esc goes back one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Provider,
+    Region,
+    BaseUrl,
+    Key,
+    DefaultModel,
+    Probe,
+    Service,
+    Done,
+}
+
+impl Step {
+    const ALL: [Step; 8] = [
+        Step::Provider,
+        Step::Region,
+        Step::BaseUrl,
+        Step::Key,
+        Step::DefaultModel,
+        Step::Probe,
+        Step::Service,
+        Step::Done,
+    ];
+    fn next(self) -> Step {
+        Step::ALL[(self as usize + 1).min(Step::ALL.len() - 1)]
+    }
+    fn back(self) -> Step {
+        Step::ALL[(self as usize).saturating_sub(1)]
+    }
+}
+
 fn interactive_plan(
     ctx: &Ctx,
     catalog: &Catalog,
+    store: &crate::secrets::credentials::Store,
     current_default: Option<&str>,
     p: &mut dyn Prompter,
 ) -> Result<Plan, Failure> {
-    let e = |m: String| Failure::error(m);
     let providers: Vec<&Provider> = catalog.providers.iter().collect();
     let names: Vec<String> = providers
         .iter()
         .map(|p| format!("{} ({})", p.name, p.id))
         .collect();
-    p.explain("Which provider's key do you have? Moonshot (Kimi) and Kimi Coding are different providers with different keys.");
-    let provider = providers[p.select("Provider", &names, 0, true).map_err(e)?];
-    let region = if provider.regions.len() > 1 {
-        p.explain("Keys belong to one platform: a China-platform key is rejected by the international endpoint and the other way round.");
-        let regions: Vec<String> = provider
-            .regions
-            .iter()
-            .map(|r| format!("{} — {}", r.name, r.base_url))
-            .collect();
-        provider.regions[p.select("Platform", &regions, 0, false).map_err(e)?].clone()
-    } else {
-        provider.default_region().clone()
-    };
-    let base_url = if provider.custom {
-        p.explain(
-            "The base URL of your OpenAI-compatible endpoint, e.g. https://llm.example.com/v1",
-        );
-        Some(p.input("Base URL", None).map_err(e)?)
-    } else {
-        Some(region.base_url.clone())
-    };
-    let key = if provider.needs_key {
-        let env_key = provider
-            .key_env
-            .iter()
-            .find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
-        let use_env = match &env_key {
-            Some((var, k)) => {
-                p.explain(&format!(
-                    "${var} is set in this shell: {}.",
-                    crate::secrets::mask::describe(k)
-                ));
-                p.confirm(
-                    &format!("Store the key from ${var} (so the service can read it)?"),
-                    true,
-                )
-                .map_err(e)?
+    let mut provider = providers[0];
+    let mut region = provider.default_region().clone();
+    let mut base_url: Option<String> = None;
+    let mut key: Option<(SecretString, String)> = None;
+    let mut default_model: Option<String> = None;
+    let (mut probe, mut update_service) = (true, false);
+    let mut step = Step::Provider;
+    // Steps that do not apply (one region, not custom, no key) are passed through in the
+    // direction of travel, so Esc from the key goes back to the last question asked.
+    let mut forward = true;
+    while step != Step::Done {
+        let answered: bool = match step {
+            Step::Provider => {
+                p.explain("Which provider's key do you have? Moonshot (Kimi) and Kimi Coding are different providers with different keys.");
+                match p.select("Provider", &names, 0, true)? {
+                    Some(i) => {
+                        provider = providers[i];
+                        region = provider.default_region().clone();
+                        true
+                    }
+                    None => return Err(Failure::error("cancelled (Esc): nothing was written")),
+                }
             }
-            None => false,
+            Step::Region if provider.regions.len() > 1 => {
+                p.explain("Keys belong to one platform: a China-platform key is rejected by the international endpoint and the other way round.");
+                let regions: Vec<String> = provider
+                    .regions
+                    .iter()
+                    .map(|r| format!("{} — {}", r.name, r.base_url))
+                    .collect();
+                match p.select("Platform", &regions, 0, false)? {
+                    Some(i) => {
+                        region = provider.regions[i].clone();
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Step::Region => {
+                step = if forward { step.next() } else { step.back() };
+                continue;
+            }
+            Step::BaseUrl if provider.custom => {
+                p.explain(
+                    "The base URL of your OpenAI-compatible endpoint, e.g. https://llm.example.com/v1",
+                );
+                match p.input("Base URL", None)? {
+                    Some(u) => {
+                        base_url = Some(u);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Step::BaseUrl => {
+                base_url = Some(region.base_url.clone());
+                step = if forward { step.next() } else { step.back() };
+                continue;
+            }
+            Step::Key if provider.needs_key => match ask_key(ctx, catalog, store, provider, p)? {
+                Some(k) => {
+                    key = Some(k);
+                    true
+                }
+                None => false,
+            },
+            Step::Key => {
+                key = None;
+                step = if forward { step.next() } else { step.back() };
+                continue;
+            }
+            Step::DefaultModel => {
+                let mut models: Vec<String> = provider
+                    .models
+                    .iter()
+                    .map(|m| format!("{}/{m}", provider.id))
+                    .collect();
+                let keep = current_default.map(|c| format!("keep the current default ({c})"));
+                if let Some(k) = &keep {
+                    models.insert(0, k.clone());
+                }
+                if models.is_empty() {
+                    default_model = None;
+                    step = if forward { step.next() } else { step.back() };
+                    continue;
+                }
+                p.explain("The default model is what every agent uses unless it says otherwise.");
+                match p.select("Default model", &models, 0, true)? {
+                    Some(i) => {
+                        default_model = (keep.is_none() || i != 0).then(|| models[i].clone());
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Step::Probe => {
+                p.explain(
+                    "A probe sends one cheap authenticated request (list models) to check the key.",
+                );
+                match p.confirm("Probe the key now?", true)? {
+                    Some(b) => {
+                        probe = b;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Step::Service => {
+                p.explain("The gateway service reads these same files once it is (re)started: install it if it is not, restart it if it is.");
+                match p.confirm("Update the gateway service now?", false)? {
+                    Some(b) => {
+                        update_service = b;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Step::Done => unreachable!("the loop ends at Done"),
         };
-        if use_env {
-            env_key.map(|(var, k)| (SecretString::from(k), format!("${var}")))
-        } else {
-            p.explain("Paste the key; it is hidden as you type and stored in credentials.toml (0600), never in config.toml.");
-            let k = p.secret("API key").map_err(e)?.trim().to_string();
-            if k.is_empty() {
-                return Err(Failure::error("no key entered"));
-            }
-            Some((SecretString::from(k), "prompt".to_string()))
-        }
-    } else {
-        None
-    };
-    if let Some((k, _)) = &key
-        && let Err(f) = check_shape(catalog, provider, k.expose_secret(), false)
-    {
-        p.explain(&f.message);
-        if !p.confirm("Save it anyway?", false).map_err(e)? {
-            return Err(Failure::error("nothing was written"));
-        }
+        forward = answered;
+        step = if answered { step.next() } else { step.back() };
     }
-    let mut models: Vec<String> = provider
-        .models
-        .iter()
-        .map(|m| format!("{}/{m}", provider.id))
-        .collect();
-    let keep = current_default.map(|c| format!("keep the current default ({c})"));
-    if let Some(k) = &keep {
-        models.insert(0, k.clone());
-    }
-    let default_model = if models.is_empty() {
-        None
-    } else {
-        p.explain("The default model is what every agent uses unless it says otherwise.");
-        let i = p.select("Default model", &models, 0, true).map_err(e)?;
-        if keep.is_some() && i == 0 {
-            None
-        } else {
-            Some(models[i].clone())
-        }
-    };
-    p.explain("A probe sends one cheap authenticated request (list models) to check the key.");
-    let probe = p.confirm("Probe the key now?", true).map_err(e)?;
-    p.explain("The gateway service reads these same files once it is (re)started: install it if it is not, restart it if it is.");
-    let update_service = p
-        .confirm("Update the gateway service now?", false)
-        .map_err(e)?;
     let (key, key_source) = match key {
         Some((k, s)) => (Some(k), s),
         None => (None, String::new()),
@@ -350,6 +478,79 @@ fn interactive_plan(
         probe,
         update_service,
     })
+}
+
+/// The key step: the shell's variable (offered first) or the hidden prompt, then the
+/// shape check and, when another key is stored under the profile, the question whether
+/// to replace it (both fingerprints shown). `Ok(None)`: Esc, or "no" to a question that
+/// leaves no key to store — back to the previous step.
+fn ask_key(
+    ctx: &Ctx,
+    catalog: &Catalog,
+    store: &crate::secrets::credentials::Store,
+    provider: &Provider,
+    p: &mut dyn Prompter,
+) -> Result<Option<(SecretString, String)>, Failure> {
+    let env_key = provider
+        .key_env
+        .iter()
+        .find_map(|v| ctx.env.var(v).map(|k| (v.clone(), k.to_string())));
+    let use_env = match &env_key {
+        Some((var, k)) => {
+            p.explain(&format!(
+                "${var} is set in this shell: {}.",
+                crate::secrets::mask::describe(k)
+            ));
+            match p.confirm(
+                &format!("Store the key from ${var} (so the service can read it)?"),
+                true,
+            )? {
+                Some(b) => b,
+                None => return Ok(None),
+            }
+        }
+        None => false,
+    };
+    let (k, source) = match env_key.filter(|_| use_env) {
+        Some((var, k)) => (k, format!("${var}")),
+        None => {
+            p.explain("Paste the key; it is hidden as you type and stored in credentials.toml (0600), never in config.toml.");
+            loop {
+                let Some(typed) = p.secret("API key")? else {
+                    return Ok(None);
+                };
+                match clean_key(&typed) {
+                    Ok(_) => break (typed.trim().to_string(), "prompt".to_string()),
+                    // Say why and ask again: a stray key press is no reason to start over.
+                    Err(f) => {
+                        p.explain(&format!("{}; type it again, or Esc to go back", f.message))
+                    }
+                }
+            }
+        }
+    };
+    let k = clean_key(&k)?;
+    if let Err(f) = check_shape(catalog, provider, k.expose_secret(), false) {
+        p.explain(&f.message);
+        if !p.confirm("Save it anyway?", false)?.unwrap_or(false) {
+            return Err(Failure::error("nothing was written"));
+        }
+    }
+    let profile = format!("{}:default", provider.id);
+    if let Some((old, new)) = replacement(store, &profile, &k) {
+        p.explain(&format!(
+            "credentials.toml already holds a different {profile} key: {old}"
+        ));
+        if !p
+            .confirm(&format!("Replace it with {new}?"), false)?
+            .unwrap_or(false)
+        {
+            return Err(Failure::error(format!(
+                "kept the stored {profile} key {old}: nothing was written"
+            )));
+        }
+    }
+    Ok(Some((k, source)))
 }
 
 /// Whether token mode is on and no gateway token exists in this view.
@@ -379,7 +580,13 @@ fn generate_token() -> Result<SecretString, Failure> {
 fn update_service(ctx: &Ctx) {
     let view = crate::service::view::discover(&ctx.env, &ctx.service_opts);
     let result = if view.definition().is_some() {
-        super::gateway::restart(ctx, super::gateway::RestartArgs { wait: 10 })
+        super::gateway::restart(
+            ctx,
+            super::gateway::RestartArgs {
+                wait: 10,
+                json: false,
+            },
+        )
     } else {
         super::service::install(
             ctx,
@@ -387,6 +594,7 @@ fn update_service(ctx: &Ctx) {
                 platform: super::service::PlatformArgs { platform: None },
                 force: false,
                 no_start: false,
+                json: false,
             },
         )
     };
@@ -426,6 +634,15 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
         });
     }
     let catalog_entry = catalog.get(&plan.catalog_id);
+    // Known before the write, reported after it: which stored key this replaces.
+    let replaced = match (
+        &plan.key,
+        crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref()),
+    ) {
+        (Some(k), Ok(paths)) => crate::secrets::credentials::Store::read(&paths.credentials)
+            .replacing(&profile, k.expose_secret()),
+        _ => None,
+    };
     let (_, applied) = edit_config(&ctx.env, &ctx.opts, false, creds, |doc| {
         let mut set = |path: KeyPath, v: Value| -> Result<(), Failure> {
             let current = crate::config::tomlconv::item_at(doc.as_item(), &path)
@@ -492,7 +709,52 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     // What the views see now.
     let views = ctx.views(false)?;
     let cli_view = views.cli.resolve(catalog, &id);
+    let env = &ctx.env;
+    // Say what was written before the slow part (probe, service): a Ctrl-C there
+    // must not leave a stored key unreported.
+    if !json_out {
+        if let Some(k) = &plan.key {
+            let name = catalog_entry.map(|p| p.name.as_str()).unwrap_or(&id);
+            let file = env.display_path(&views.cli.loaded.paths.credentials);
+            match &replaced {
+                Some((old, new)) => println!(
+                    "replaced the stored {name} key {old} with {new} (from {}) in profile {profile} in {file}; the old file is in backups/",
+                    plan.key_source
+                ),
+                None if applied.credentials_changed => println!(
+                    "stored the {name} key {} (from {}) as profile {profile} in {file}",
+                    crate::secrets::mask::describe(k.expose_secret()),
+                    plan.key_source
+                ),
+                None => println!(
+                    "the {name} key {} is already stored as profile {profile} in {file}",
+                    crate::secrets::mask::describe(k.expose_secret())
+                ),
+            }
+        }
+        if let Some(t) = &new_token {
+            println!(
+                "generated a gateway token {} (profile gateway:default) for the dashboard and the CLI",
+                crate::secrets::mask::describe(t.expose_secret())
+            );
+        }
+        println!(
+            "{} {}: provider {id} ({}){}",
+            if applied.changed {
+                "updated"
+            } else {
+                "unchanged"
+            },
+            env.display_path(&applied.config),
+            plan.region.name,
+            plan.base_url
+                .as_ref()
+                .map(|u| format!(", {u}"))
+                .unwrap_or_default()
+        );
+    }
     let probe = if plan.probe {
+        let _spinner = super::progress::Spinner::start(format!("probing {id}"));
         super::models::status::probe_provider(&views, &id)
     } else {
         None
@@ -514,6 +776,7 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             "profile": if plan.key.is_some() { Some(profile.clone()) } else { None },
             "key": plan.key.as_ref().map(|k| crate::secrets::mask::describe(k.expose_secret())),
             "key_from": plan.key_source,
+            "replaced": replaced.as_ref().map(|(old, _)| old),
             "gateway_token_generated": new_token.as_ref().map(|t| crate::secrets::mask::describe(t.expose_secret())),
             "config": applied.config,
             "config_changed": applied.changed,
@@ -525,36 +788,6 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
         }));
         return Ok(if probe_failed { 1 } else { 0 });
     }
-    let env = &ctx.env;
-    if let Some(k) = &plan.key {
-        println!(
-            "stored the {} key {} (from {}) as profile {profile} in {}",
-            catalog_entry.map(|p| p.name.as_str()).unwrap_or(&id),
-            crate::secrets::mask::describe(k.expose_secret()),
-            plan.key_source,
-            env.display_path(&loaded.paths.credentials)
-        );
-    }
-    if let Some(t) = &new_token {
-        println!(
-            "generated a gateway token {} (profile gateway:default) for the dashboard and the CLI",
-            crate::secrets::mask::describe(t.expose_secret())
-        );
-    }
-    println!(
-        "{} {}: provider {id} ({}){}",
-        if applied.changed {
-            "updated"
-        } else {
-            "unchanged"
-        },
-        env.display_path(&applied.config),
-        plan.region.name,
-        plan.base_url
-            .as_ref()
-            .map(|u| format!(", {u}"))
-            .unwrap_or_default()
-    );
     match loaded.config.primary_model() {
         Some(m) => println!("default model: {m}"),
         None => println!(

@@ -21,16 +21,22 @@ pub fn finish(result: Outcome) -> i32 {
     }
 }
 
+/// Write `bytes` to stdout and flush: Err (exit 1, with the reason) when the write
+/// fails — a full disk (`ENOSPC`), a closed pipe when SIGPIPE is ignored — so output
+/// a caller redirected to a file is never lost silently.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::error(format!("cannot write the output to standard output: {e}")))
+}
+
 /// Print JSON to stdout, pretty, with a trailing newline. A failed write (full disk,
 /// closed pipe) ends the process with exit 1, never a silent success.
 pub fn print_json(value: &serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|_| writeln!(out))
-        .and_then(|_| out.flush());
-    if let Err(e) = written {
-        eprintln!("error: cannot write the output: {e}");
-        std::process::exit(1);
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    if let Err(f) = write_stdout(text.as_bytes()) {
+        std::process::exit(finish(Err(f)));
     }
 }

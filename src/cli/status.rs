@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 
 use super::output::print_json;
 use super::{Ctx, Outcome};
+use crate::config::keypath::KeyPath;
+use crate::config::load::Loaded;
 use crate::secrets::credentials::Resolved;
 use crate::views::{Running, View, Views};
 
@@ -23,19 +25,50 @@ fn key_text(r: &Resolved) -> String {
     }
 }
 
+/// One line of the table: its field path in `--json` (`providers.moonshot.key`),
+/// its label on screen (`moonshot key`), and its value.
+struct Row {
+    field: KeyPath,
+    label: String,
+    value: String,
+}
+
+fn row(field: KeyPath, label: impl Into<String>, value: String) -> Row {
+    Row {
+        field,
+        label: label.into(),
+        value,
+    }
+}
+
+/// The rows as one JSON object keyed by field names (nested: `providers.<id>.key`).
+fn summary_json(rows: &[Row]) -> Value {
+    let mut out = Value::Object(Default::default());
+    for r in rows {
+        let mut cur = &mut out;
+        for seg in r.field.segments() {
+            if let crate::config::keypath::Segment::Key(k) = seg {
+                cur = cur
+                    .as_object_mut()
+                    .expect("summary fields are objects")
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Object(Default::default()));
+            }
+        }
+        *cur = json!(r.value);
+    }
+    out
+}
+
 /// The service column shows what the running gateway loaded, when one runs (its
 /// receipt is the truth); else what its files give.
-fn rows(
-    views: &Views,
-    side: &View,
-    running: Option<&Running>,
-    ids: &[String],
-) -> Vec<(String, String)> {
+fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -> Vec<Row> {
     let l = &side.loaded;
     let catalog = &views.catalog;
     let mut r = vec![
-        (
-            "config".to_string(),
+        row(
+            KeyPath::of(&["config"]),
+            "config",
             format!(
                 "{}{}",
                 l.env.display_path(&l.paths.config),
@@ -46,31 +79,40 @@ fn rows(
                 }
             ),
         ),
-        ("home".into(), l.env.display_path(&l.paths.home)),
-        (
-            "config sha256".into(),
+        row(
+            KeyPath::of(&["home"]),
+            "home",
+            l.env.display_path(&l.paths.home),
+        ),
+        row(
+            KeyPath::of(&["config_sha256"]),
+            "config sha256",
             running
                 .map(|r| r.receipt.config_sha256.as_deref())
                 .unwrap_or(l.config_sha256.as_deref())
                 .map(|h| h[..12].to_string())
                 .unwrap_or_else(|| "-".into()),
         ),
-        (
-            "valid".into(),
+        row(
+            KeyPath::of(&["valid"]),
+            "valid",
             if l.is_valid() {
                 "yes".into()
             } else {
                 format!("NO ({} errors)", l.errors().count())
             },
         ),
-        (
-            "default model".into(),
-            l.config.primary_model().unwrap_or("(not set)").to_string(),
+        row(
+            KeyPath::of(&["default_model"]),
+            "default model",
+            or_invalid(l, &["agents", "defaults", "model"], || {
+                l.config.primary_model().unwrap_or("(not set)").to_string()
+            }),
         ),
     ];
     if let Some(f) = &l.fleet {
         // Live or cached: which copy of the fleet layer this view runs on.
-        r.push(("fleet".into(), f.summary()));
+        r.push(row(KeyPath::of(&["fleet"]), "fleet", f.summary()));
     }
     for id in ids {
         let files = side.resolve(catalog, id);
@@ -79,15 +121,35 @@ fn rows(
             Some(None) if files.winner().is_some() => "none loaded".into(),
             _ => key_text(&files),
         };
-        r.push((format!("{id} key"), key));
-        let ep = super::models::status::endpoint(l, catalog, id)
-            .map(|e| e.base_url)
-            .unwrap_or_else(|| "-".into());
-        r.push((format!("{id} endpoint"), ep));
+        r.push(row(
+            KeyPath::of(&["providers", id, "key"]),
+            format!("{id} key"),
+            key,
+        ));
+        let ep = match super::models::status::invalid_setting(l, id) {
+            Some(bad) => format!("INVALID ({bad})"),
+            None => super::models::status::endpoint(l, catalog, id)
+                .map(|e| e.base_url)
+                .unwrap_or_else(|| "-".into()),
+        };
+        r.push(row(
+            KeyPath::of(&["providers", id, "endpoint"]),
+            format!("{id} endpoint"),
+            ep,
+        ));
     }
-    r.push((
-        "gateway".into(),
-        format!("{}:{}", l.config.gateway.bind, l.config.gateway.port),
+    r.push(row(
+        KeyPath::of(&["gateway"]),
+        "gateway",
+        format!(
+            "{}:{}",
+            or_invalid(l, &["gateway", "bind"], || l.config.gateway.bind.clone()),
+            or_invalid(l, &["gateway", "port"], || l
+                .config
+                .gateway
+                .port
+                .to_string())
+        ),
     ));
     let files = side.gateway_token();
     let token = match running.map(|r| r.receipt.gateway_token.as_ref()) {
@@ -95,8 +157,17 @@ fn rows(
         Some(None) if files.winner().is_some() => "none loaded".into(),
         _ => key_text(&files),
     };
-    r.push(("gateway token".into(), token));
+    r.push(row(KeyPath::of(&["gateway_token"]), "gateway token", token));
     r
+}
+
+/// `value()`, or `INVALID (key)` when the setting at `key` is invalid (its default
+/// stands in the typed config and must not be shown as if it were configured).
+fn or_invalid(l: &Loaded, key: &[&str], value: impl FnOnce() -> String) -> String {
+    match l.invalid_near(&KeyPath::of(key)) {
+        Some(bad) => format!("INVALID ({bad})"),
+        None => value(),
+    }
 }
 
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
@@ -112,13 +183,10 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let differs: Vec<bool> = cli_rows
         .iter()
         .enumerate()
-        .map(|(i, (_, v))| svc_rows.as_ref().is_some_and(|s| s[i].1 != *v))
+        .map(|(i, r)| svc_rows.as_ref().is_some_and(|s| s[i].value != r.value))
         .collect();
     let state = view.state.describe();
     if args.json {
-        let to_obj = |rs: &[(String, String)]| -> Value {
-            Value::Object(rs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
-        };
         let provider_json = |side: &View| -> Value {
             ids.iter()
                 .map(|id| {
@@ -146,11 +214,21 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
                 "drift": r.drift,
             })),
             "restart_needed": views.restart_needed(),
-            "cli": {"summary": to_obj(&cli_rows), "providers": provider_json(cli), "config": cli.loaded.paths.config},
-            "service_view": service.as_ref().map(|s| json!({"summary": to_obj(svc_rows.as_deref().unwrap_or(&[])), "providers": provider_json(s), "config": s.loaded.paths.config})),
-            "differences": cli_rows.iter().zip(&differs).filter(|(_, d)| **d).map(|((k, _), _)| k.clone()).collect::<Vec<_>>(),
+            "cli": {"summary": summary_json(&cli_rows), "providers": provider_json(cli), "config": cli.loaded.paths.config},
+            "service_view": service.as_ref().map(|s| json!({"summary": summary_json(svc_rows.as_deref().unwrap_or(&[])), "providers": provider_json(s), "config": s.loaded.paths.config})),
+            "differences": cli_rows.iter().zip(&differs).filter(|(_, d)| **d).map(|(r, _)| r.field.to_string()).collect::<Vec<_>>(),
         }));
         return Ok(0);
+    }
+    // A fresh machine: the table below is all defaults and "MISSING"; say the one next step.
+    let fresh = cli.loaded.is_valid()
+        && crate::doctor::nothing_configured(&cli.loaded, &cli.store, service.is_some());
+    if fresh {
+        println!(
+            "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",
+            cli.loaded.env.display_path(&cli.loaded.paths.config)
+        );
+        println!();
     }
     println!("service: {state}");
     for e in &view.evidence {
@@ -167,10 +245,10 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
             println!("  ! {}", d.sentence());
         }
     }
-    let w = cli_rows.iter().map(|(k, _)| k.len()).max().unwrap_or(10);
+    let w = cli_rows.iter().map(|r| r.label.len()).max().unwrap_or(10);
     let cw = cli_rows
         .iter()
-        .map(|(_, v)| v.chars().count())
+        .map(|r| r.value.chars().count())
         .max()
         .unwrap_or(10)
         .clamp(10, 60);
@@ -185,8 +263,17 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "service (not found)"
         }
     );
-    for (i, (k, v)) in cli_rows.iter().enumerate() {
-        let s = svc_rows.as_ref().map(|r| r[i].1.as_str()).unwrap_or("-");
+    for (
+        i,
+        Row {
+            label: k, value: v, ..
+        },
+    ) in cli_rows.iter().enumerate()
+    {
+        let s = svc_rows
+            .as_ref()
+            .map(|r| r[i].value.as_str())
+            .unwrap_or("-");
         println!(
             "{} {k:w$}  {v:cw$}  {s}",
             if differs[i] { "!" } else { " " }

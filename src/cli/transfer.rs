@@ -1,7 +1,6 @@
 //! `clawctl import PATH` and `clawctl export`: move settings across reinstalls and
 //! machines, from an OpenClaw `openclaw.json` or a clawctl bundle.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -398,7 +397,8 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
                     "refusing to print secrets to a terminal: use --output FILE",
                 ));
             }
-            let _ = std::io::stdout().write_all(text.as_bytes());
+            // A bundle lost to a full disk or a closed pipe must not end in exit 0.
+            super::output::write_stdout(text.as_bytes())?;
         }
     }
     Ok(0)

@@ -93,8 +93,13 @@ pub struct DotEnvVar {
 pub struct Loaded {
     pub env: Environment,
     pub paths: Paths,
-    /// The typed effective config (defaults where invalid parts were dropped).
+    /// The typed effective config: every valid value, with each invalid leaf (see
+    /// `invalid`) left at its default — never all defaults because of one bad leaf.
     pub config: Config,
+    /// Keys whose value is invalid and was left out of `config` (their defaults
+    /// apply there). Readers must not draw conclusions from those defaults, and a
+    /// provider with an invalid key is not probed (its endpoint is unknown).
+    pub invalid: Vec<KeyPath>,
     /// The effective config as a tree, defaults included.
     pub value: Value,
     /// What origins are computed from, on first use.
@@ -210,6 +215,14 @@ impl Loaded {
                 Err(_) => SpanMap::default(),
             }
         })
+    }
+
+    /// The invalid key (see `invalid`) at, above or below `path`: a reader about to
+    /// use the typed value at `path` would be looking at a default in its place.
+    pub fn invalid_near(&self, path: &KeyPath) -> Option<&KeyPath> {
+        self.invalid
+            .iter()
+            .find(|bad| bad.starts_with(path) || path.starts_with(bad))
     }
 
     pub fn is_valid(&self) -> bool {
@@ -605,6 +618,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         env: env.clone(),
         paths,
         config: Config::default(),
+        invalid: Vec::new(),
         value,
         origin_inputs: OriginInputs {
             figment,
@@ -628,21 +642,23 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     // Deserialize the tree figment already merged (`Figment::extract` would merge
     // every provider again).
     let extracted = <Config as serde::Deserialize>::deserialize(&loaded.value);
+    let before_schema = loaded.diagnostics.len();
     if !opts.fast || extracted.is_err() {
         crate::config::validate::check_schema(&mut loaded);
     } else {
         crate::config::validate::check_ranges(&mut loaded);
     }
-    if !loaded
-        .diagnostics
+    let bad: Vec<KeyPath> = loaded.diagnostics[before_schema..]
         .iter()
-        .any(|d| d.is_error() && d.code != "syntax")
-    {
-        match extracted {
-            Ok(c) => loaded.config = c,
-            Err(e) => loaded
-                .diagnostics
-                .push(Diagnostic::error("type", format!("{e}"))),
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.key.clone())
+        .collect();
+    match extracted {
+        Ok(c) if bad.is_empty() => loaded.config = c,
+        _ => {
+            let (config, invalid) = salvage(&loaded.value, &bad);
+            loaded.config = config;
+            loaded.invalid = invalid;
         }
     }
     crate::config::validate::check_cross_fields(&mut loaded);
@@ -715,6 +731,94 @@ fn fleet_layer(
         layer,
         unavailable,
     })
+}
+
+/// The typed config from a tree with invalid leaves: each key in `bad` (and each
+/// further leaf serde rejects) is removed so its default applies, and every other
+/// value is kept. Returns the config and the keys removed.
+fn salvage(value: &Value, bad: &[KeyPath]) -> (Config, Vec<KeyPath>) {
+    let parse = |v: &Value| <Config as serde::Deserialize>::deserialize(v).ok();
+    let mut tree = value.clone();
+    let mut removed: Vec<KeyPath> = Vec::new();
+    for path in bad {
+        // An array element's error drops the whole array: indices would shift.
+        let cut = KeyPath::from_segments(
+            path.segments()
+                .iter()
+                .take_while(|s| matches!(s, Segment::Key(_)))
+                .cloned()
+                .collect(),
+        );
+        if !cut.is_empty() && remove_path(&mut tree, &cut) && !removed.contains(&cut) {
+            removed.push(cut);
+        }
+    }
+    // Serde may reject more than the schema said (or the schema pass was skipped):
+    // find the smallest subtree that fails alone and remove it, one at a time.
+    for _ in 0..64 {
+        if let Some(c) = parse(&tree) {
+            return (c, removed);
+        }
+        let Some(path) = first_rejected(&tree, &KeyPath::root(), &parse) else {
+            break;
+        };
+        if path.is_empty() || !remove_path(&mut tree, &path) {
+            break;
+        }
+        removed.push(path);
+    }
+    (Config::default(), removed)
+}
+
+/// The deepest subtree of `node` (at `path`) that does not deserialize on its own.
+fn first_rejected(
+    node: &Value,
+    path: &KeyPath,
+    parse: &dyn Fn(&Value) -> Option<Config>,
+) -> Option<KeyPath> {
+    let Value::Object(map) = node else {
+        return Some(path.clone());
+    };
+    for (k, child) in map {
+        let p = path.child(k.as_str());
+        if parse(&nest_json(&p, child.clone())).is_none() {
+            return first_rejected(child, &p, parse).or(Some(p));
+        }
+    }
+    (!path.is_empty()).then(|| path.clone())
+}
+
+fn nest_json(path: &KeyPath, value: Value) -> Value {
+    path.segments()
+        .iter()
+        .rev()
+        .fold(value, |v, seg| match seg {
+            Segment::Key(k) => {
+                let mut m = serde_json::Map::new();
+                m.insert(k.clone(), v);
+                Value::Object(m)
+            }
+            Segment::Index(_) => v,
+        })
+}
+
+/// Remove the value at `path` (keys only); whether something was removed.
+fn remove_path(tree: &mut Value, path: &KeyPath) -> bool {
+    let Some((last, parents)) = path.segments().split_last() else {
+        return false;
+    };
+    let mut cur = tree;
+    for seg in parents {
+        let Segment::Key(k) = seg else { return false };
+        match cur.get_mut(k.as_str()) {
+            Some(next) => cur = next,
+            None => return false,
+        }
+    }
+    match (last, cur) {
+        (Segment::Key(k), Value::Object(m)) => m.shift_remove(k.as_str()).is_some(),
+        _ => false,
+    }
 }
 
 fn collect_origins(

@@ -207,6 +207,10 @@ pub struct Gateway {
     pub bind: String,
     /// How clients (dashboard, CLI) authenticate to the gateway.
     pub auth: GatewayAuth,
+    /// Deadlines of the model gateway, per client request and per provider attempt.
+    pub timeouts: GatewayTimeouts,
+    /// Size and connection limits that keep one client from starving the others.
+    pub limits: GatewayLimits,
 }
 
 impl Default for Gateway {
@@ -215,6 +219,75 @@ impl Default for Gateway {
             port: DEFAULT_GATEWAY_PORT,
             bind: "loopback".to_string(),
             auth: GatewayAuth::default(),
+            timeouts: GatewayTimeouts::default(),
+            limits: GatewayLimits::default(),
+        }
+    }
+}
+
+/// Deadlines of the model gateway, in milliseconds. A provider attempt that misses
+/// one counts as a `timeout` failure and the next fallback model is tried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayTimeouts {
+    /// Opening a connection to a provider (TCP and TLS), per attempt, in milliseconds.
+    #[schemars(range(min = 1, max = 600000))]
+    pub connect_ms: u64,
+    /// From sending a request to a provider until its response headers, per attempt,
+    /// in milliseconds. A non-streamed completion arrives whole, so this bounds the
+    /// whole generation for those.
+    #[schemars(range(min = 1, max = 3600000))]
+    pub first_byte_ms: u64,
+    /// The longest silence between two chunks of a provider's answer (streamed, or
+    /// the rest of a non-streamed body), in milliseconds.
+    #[schemars(range(min = 1, max = 3600000))]
+    pub idle_ms: u64,
+    /// How long a client may take to send its request headers, and then its body,
+    /// in milliseconds; a slower client is disconnected.
+    #[schemars(range(min = 1, max = 600000))]
+    pub client_read_ms: u64,
+    /// On SIGTERM, how long requests in flight may take to finish before the gateway
+    /// exits anyway, in milliseconds.
+    #[schemars(range(min = 0, max = 600000))]
+    pub drain_ms: u64,
+}
+
+impl Default for GatewayTimeouts {
+    fn default() -> Self {
+        GatewayTimeouts {
+            connect_ms: 10_000,
+            first_byte_ms: 300_000,
+            idle_ms: 120_000,
+            client_read_ms: 15_000,
+            drain_ms: 15_000,
+        }
+    }
+}
+
+/// Size and connection limits of the model gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayLimits {
+    /// The largest request body accepted, in bytes; larger requests get 413.
+    #[schemars(range(min = 1024, max = 1073741824))]
+    pub max_body_bytes: u64,
+    /// The largest request head (request line and headers), in bytes; larger heads
+    /// get 431 and the connection is closed.
+    #[schemars(range(min = 8192, max = 16777216))]
+    pub max_header_bytes: u64,
+    /// Client connections open at once. The gateway lowers it to fit its open-file
+    /// limit (keeping descriptors for provider connections); further clients wait in
+    /// the listen queue.
+    #[schemars(range(min = 1, max = 1000000))]
+    pub max_connections: u32,
+}
+
+impl Default for GatewayLimits {
+    fn default() -> Self {
+        GatewayLimits {
+            max_body_bytes: 8 * 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            max_connections: 4096,
         }
     }
 }

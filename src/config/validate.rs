@@ -252,7 +252,6 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
     };
     let mut out = Vec::new();
     let cfg = loaded.config.clone();
-    let schema_valid = loaded.is_valid();
     let version = loaded
         .get(&KeyPath::parse("meta.version").expect("static key"))
         .and_then(Value::as_u64)
@@ -288,11 +287,6 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
         );
     }
 
-    if !schema_valid {
-        // The typed config is not available; the schema errors say what to fix first.
-        loaded.diagnostics.extend(out);
-        return;
-    }
     let model_key = if matches!(
         cfg.agents.defaults.model,
         Some(crate::config::model::ModelSetting::Ref(_))
@@ -501,5 +495,12 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
             false,
         ));
     }
+    // The typed config holds defaults where values are invalid: a check that touches
+    // one of those keys would judge a default the file does not have.
+    out.retain(|d| {
+        d.key
+            .as_ref()
+            .is_none_or(|k| loaded.invalid_near(k).is_none())
+    });
     loaded.diagnostics.extend(out);
 }

@@ -3,6 +3,7 @@
 
 use super::{Finding, Inputs};
 use crate::config::diagnostics::Severity;
+use crate::config::keypath::KeyPath;
 use crate::config::load::Loaded;
 use crate::config::model::split_model_ref;
 use crate::providers::catalog::Catalog;
@@ -16,6 +17,12 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
         .and_then(default_provider)
         .or_else(|| default_provider(inp.cli));
     for id in &ids {
+        // A key setting that is invalid is reported as such (config-invalid); what
+        // its default would resolve to is no finding.
+        let key_paths = [KeyPath::provider(id), KeyPath::of(&["auth"])];
+        if views_of(inp).any(|l| key_paths.iter().any(|k| l.invalid_near(k).is_some())) {
+            continue;
+        }
         let cli_r = credentials::resolve_provider(inp.cli, inp.cli_store, inp.catalog, id);
         let svc_r = match (inp.service, inp.svc_store) {
             (Some(s), Some(st)) => Some(credentials::resolve_provider(s, st, inp.catalog, id)),
@@ -38,7 +45,9 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
         _ => None,
     };
     let main_token = svc_token.as_ref().unwrap_or(&cli_token);
-    if main_token.needs_key && main_token.winner().is_none() {
+    let auth_key = KeyPath::of(&["gateway", "auth"]);
+    let auth_invalid = views_of(inp).any(|l| l.invalid_near(&auth_key).is_some());
+    if main_token.needs_key && main_token.winner().is_none() && !auth_invalid {
         out.push(
             Finding::new(
                 "gateway-token-missing",
@@ -74,6 +83,11 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
             }),
         );
     }
+}
+
+/// The CLI's view, then the service's when there is one.
+fn views_of<'a>(inp: &'a Inputs) -> impl Iterator<Item = &'a Loaded> {
+    std::iter::once(inp.cli).chain(inp.service)
 }
 
 fn default_provider(l: &Loaded) -> Option<String> {

@@ -88,6 +88,31 @@ pub(crate) struct Inputs<'a> {
     pub catalog: &'a Catalog,
 }
 
+/// A fresh machine: no config file, no stored credential, no provider or default model
+/// configured, and no gateway service. Then the one useful advice is `clawctl onboard`;
+/// everything else (a missing gateway token, …) it makes moot.
+pub fn nothing_configured(cli: &Loaded, store: &Store, service_found: bool) -> bool {
+    !service_found
+        && !cli.config_exists
+        && store.entries.is_empty()
+        && cli.config.models.providers.is_empty()
+        && cli.config.primary_model().is_none()
+}
+
+/// The finding `doctor` gives on a fresh machine (see [`nothing_configured`]).
+fn not_configured(cli: &Loaded) -> Finding {
+    Finding::new(
+        "not-configured",
+        Severity::Info,
+        "nothing is configured yet: no config file, no provider key, no gateway service",
+    )
+    .evidence(format!(
+        "{} does not exist",
+        cli.env.display_path(&cli.paths.config)
+    ))
+    .fix("clawctl onboard   (asks for a provider and its key, writes the config, can install the service)")
+}
+
 /// Every finding about the setup both views describe, most fundamental first.
 pub fn check(views: &Views) -> Vec<Finding> {
     let inp = Inputs {
@@ -99,10 +124,26 @@ pub fn check(views: &Views) -> Vec<Finding> {
         view: &views.discovery,
         catalog: &views.catalog,
     };
+    if inp.cli.is_valid()
+        && nothing_configured(inp.cli, inp.cli_store, inp.view.environment.is_some())
+    {
+        return vec![not_configured(inp.cli)];
+    }
     let mut out = Vec::new();
     config::invalid(&inp, &mut out);
     service::check(&inp, &mut out);
     running::check(&inp, &mut out);
+    // What the gateway itself saw: its recent provider failures (run/failures.jsonl).
+    let receipt = views.running.as_ref().map_or_else(
+        || views.service_or_cli().loaded.paths.receipt(),
+        |r| r.receipt_path.clone(),
+    );
+    out.extend(crate::gateway::findings::gateway_failures(
+        &receipt,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    ));
     keys::check(&inp, &mut out);
     files::check(&inp, &mut out);
     config::secrets_and_layout(&inp, &mut out);

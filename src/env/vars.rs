@@ -25,7 +25,8 @@ pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The user's home directory.
 pub const HOME: &str = "HOME";
 
-/// (name, description) for documentation and `doctor`.
+/// (name, description): the single source of the README's "Environment variables"
+/// table (`markdown_table`, checked by a test).
 pub const ALL: &[(&str, &str)] = &[
     (
         CLAWCTL_HOME,
@@ -44,6 +45,10 @@ pub const ALL: &[(&str, &str)] = &[
         "a provider catalog TOML file replacing the built-in one",
     ),
     (
+        CLAWCTL_GATEWAY_TOKEN,
+        "the gateway token, when the config refers to it as `${CLAWCTL_GATEWAY_TOKEN}` or has none",
+    ),
+    (
         CLAWCTL_FLEET,
         "fleet name (overrides fleet.name): the layer under /clawctl/<name>/config/ in etcd",
     ),
@@ -60,3 +65,29 @@ pub const ALL: &[(&str, &str)] = &[
         "base directory for the default home ($XDG_CONFIG_HOME/clawctl)",
     ),
 ];
+
+/// The README's table of variables, generated from `ALL` (provider key variables
+/// live in the catalog and are listed by `clawctl models status`).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| variable | meaning |\n|---|---|\n");
+    for (name, what) in ALL {
+        out.push_str(&format!("| `{name}` | {what} |\n"));
+    }
+    out.push_str(
+        "| provider variables | each provider's key variables (`MOONSHOT_API_KEY`, `KIMI_API_KEY`, …) come from the provider catalog (`catalog/providers.toml`) |\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readme_table_is_generated_from_the_registry() {
+        let readme = include_str!("../../README.md");
+        let table = super::markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's \"Environment variables\" table is out of date; replace it with:\n\n{table}"
+        );
+    }
+}

@@ -1,10 +1,16 @@
-//! The gateway daemon (`clawctl gateway run`): a small HTTP service that loads the
-//! config exactly as the CLI does, from its own environment, and reports what it
-//! loaded — so "which config and which key does the running service use?" has an
-//! answer from the service itself.
+//! The gateway daemon (`clawctl gateway run`): an OpenAI-compatible model gateway
+//! that loads the config exactly as the CLI does, from its own environment, calls
+//! the configured providers in their own protocols with the keys the service view
+//! shows, falls back over `agents.defaults.model.fallbacks`, explains every
+//! provider failure where it happens, and reports what it loaded.
 
+pub mod failures;
+pub mod findings;
+pub mod log;
 pub mod receipt;
+pub mod routes;
 pub mod server;
 pub mod state;
+pub mod upstream;
 
 pub use server::{RunOptions, run};

@@ -33,6 +33,11 @@ pub struct Receipt {
     /// Per provider: the key the gateway uses.
     pub providers: BTreeMap<String, ReceiptKey>,
     pub gateway_token: Option<ReceiptKey>,
+    /// When the config in force was loaded (start or last SIGHUP reload),
+    /// milliseconds since the Unix epoch; 0 in receipts written before this field
+    /// existed.
+    #[serde(default)]
+    pub loaded_unix_ms: u64,
 }
 
 impl Receipt {

@@ -84,6 +84,35 @@ impl Store {
     pub fn get(&self, id: &str) -> Option<&StoredCredential> {
         self.entries.iter().find(|e| e.id == id)
     }
+
+    /// When storing `secret` as profile `id` would replace a *different* stored secret:
+    /// `(old, new)` described as shape + fingerprint (never the values), for a question
+    /// ("replace … with …?") or a report ("replaced … with …").
+    pub fn replacing(&self, id: &str, secret: &str) -> Option<(String, String)> {
+        let old = self.get(id)?.secret.expose_secret();
+        (old != secret).then(|| (mask::describe(old), mask::describe(secret)))
+    }
+}
+
+/// Why `key` cannot be a credential as typed: a control character (an Esc or a
+/// Ctrl-key pressed at a hidden prompt, a pasted escape sequence) or whitespace inside
+/// it. Such a key never works and must never be stored. The message names the
+/// character's position and kind, never the key.
+pub fn key_text_problem(key: &str) -> Option<String> {
+    let (i, c) = key
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() || c.is_whitespace())?;
+    let what = match c {
+        '\u{1b}' => "an Escape character (Esc pressed at the prompt?)".to_string(),
+        c if c.is_control() => format!("a control character (U+{:04X})", c as u32),
+        _ => "whitespace".to_string(),
+    };
+    Some(format!(
+        "the key has {what} at position {} of {}: keys are one word of printable characters; nothing was stored",
+        i + 1,
+        key.chars().count()
+    ))
 }
 
 fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
@@ -446,6 +475,14 @@ impl Ctx<'_> {
 }
 
 fn finish(subject: String, needs_key: bool, mut sources: Vec<KeySource>) -> Resolved {
+    // One copy, one line: `api_key = "${MOONSHOT_API_KEY}"` and the catalog's key
+    // variable reach the same variable; the first (stronger) reference is kept.
+    let mut seen: Vec<String> = Vec::new();
+    sources.retain(|s| {
+        let new = !seen.contains(&s.location);
+        seen.push(s.location.clone());
+        new
+    });
     if let Some(w) = sources.iter_mut().find(|s| s.usable()) {
         w.wins = true;
     }

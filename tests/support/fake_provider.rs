@@ -51,7 +51,7 @@ pub const INVALID_AUTHENTICATION: &str =
     r#"{"error":{"message":"Invalid Authentication","type":"invalid_authentication_error"}}"#;
 
 /// One request the fake saw. Header *names* only: a test may print this.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeenRequest {
     pub method: String,
     /// The path without the query string.
@@ -66,6 +66,8 @@ pub struct SeenRequest {
     pub anthropic_version: Option<String>,
     /// The key presented in this style's header was the accepted one.
     pub key_accepted: bool,
+    /// The JSON body of a chat request (test prompts only: no secret).
+    pub body: Option<serde_json::Value>,
 }
 
 impl SeenRequest {
@@ -106,6 +108,12 @@ pub struct FakeProviderBuilder {
     accept: Accept,
     mode: Mode,
     models: Vec<String>,
+    /// Delay before the response head of a chat request.
+    first_byte_delay: std::time::Duration,
+    /// Delay between two streamed chunks.
+    chunk_delay: std::time::Duration,
+    /// Text pieces of a streamed answer (joined for a non-streamed one).
+    pieces: Vec<String>,
 }
 
 impl FakeProviderBuilder {
@@ -144,6 +152,25 @@ impl FakeProviderBuilder {
         self
     }
 
+    /// Wait this long before answering a chat request (first-byte timeouts).
+    pub fn first_byte_delay(mut self, d: std::time::Duration) -> Self {
+        self.first_byte_delay = d;
+        self
+    }
+
+    /// Wait this long between two streamed chunks (SIGHUP/SIGTERM during a stream,
+    /// client disconnects).
+    pub fn chunk_delay(mut self, d: std::time::Duration) -> Self {
+        self.chunk_delay = d;
+        self
+    }
+
+    /// The answer's text, streamed piece by piece.
+    pub fn answer(mut self, pieces: &[&str]) -> Self {
+        self.pieces = pieces.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
     /// Answer every request with a 302 to `url`.
     pub fn redirect_to(mut self, url: &str) -> Self {
         self.mode = Mode::Redirect(url.to_string());
@@ -160,10 +187,12 @@ impl FakeProviderBuilder {
             .expect("the fake listens on an IP address");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let streams = Arc::new(StreamCounts::default());
         let thread = {
-            let (server, seen, stop) = (server.clone(), seen.clone(), stop.clone());
+            let (server, seen, stop, streams) =
+                (server.clone(), seen.clone(), stop.clone(), streams.clone());
             let cfg = self.clone();
-            std::thread::spawn(move || serve(&server, &cfg, &seen, &stop))
+            std::thread::spawn(move || serve(&server, &cfg, &seen, &stop, &streams))
         };
         FakeProvider {
             server,
@@ -171,6 +200,7 @@ impl FakeProviderBuilder {
             prefix: self.prefix,
             seen,
             stop,
+            streams,
             thread: Some(thread),
         }
     }
@@ -183,7 +213,17 @@ pub struct FakeProvider {
     prefix: String,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
     stop: Arc<AtomicBool>,
+    streams: Arc<StreamCounts>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// How the fake's streamed answers ended.
+#[derive(Debug, Default)]
+pub struct StreamCounts {
+    /// Every piece was written.
+    pub completed: std::sync::atomic::AtomicUsize,
+    /// A write failed: the reader (the gateway) closed the connection.
+    pub aborted: std::sync::atomic::AtomicUsize,
 }
 
 impl FakeProvider {
@@ -194,6 +234,9 @@ impl FakeProvider {
             accept,
             mode: Mode::Normal,
             models: vec!["model-a".to_string(), "model-b".to_string()],
+            first_byte_delay: std::time::Duration::ZERO,
+            chunk_delay: std::time::Duration::ZERO,
+            pieces: vec!["Hel".into(), "lo".into()],
         }
     }
 
@@ -256,6 +299,16 @@ impl FakeProvider {
     pub fn request_count(&self) -> usize {
         self.seen.lock().map(|v| v.len()).unwrap_or_default()
     }
+
+    /// Streams written to the end so far.
+    pub fn streams_completed(&self) -> usize {
+        self.streams.completed.load(Ordering::SeqCst)
+    }
+
+    /// Streams cut short by the reader so far.
+    pub fn streams_aborted(&self) -> usize {
+        self.streams.aborted.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for FakeProvider {
@@ -273,6 +326,7 @@ fn serve(
     cfg: &FakeProviderBuilder,
     seen: &Mutex<Vec<SeenRequest>>,
     stop: &AtomicBool,
+    streams: &Arc<StreamCounts>,
 ) {
     // Black-hole requests are parked here: dropping a tiny_http request answers it
     // with a 500, so they must live until the fake stops.
@@ -284,9 +338,19 @@ fn serve(
             Err(_) if stop.load(Ordering::SeqCst) => break,
             Err(_) => continue,
         };
-        let (record, status, body, location) = answer(cfg, &request);
+        let mut request = request;
+        let chat_body = chat_body(cfg, &mut request);
+        let (mut record, status, body, location) = answer(cfg, &request);
+        record.body = chat_body.clone();
         if let Ok(mut v) = seen.lock() {
-            v.push(record);
+            v.push(record.clone());
+        }
+        if let (Some(req), Mode::Normal, 200) = (chat_body, &cfg.mode, status) {
+            // Chat answers may be slow or streamed: one thread each, so a slow
+            // answer does not hold the others.
+            let (cfg, streams) = (cfg.clone(), streams.clone());
+            std::thread::spawn(move || chat_answer(&cfg, request, &req, &streams));
+            continue;
         }
         if matches!(cfg.mode, Mode::BlackHole) {
             parked.push(request);
@@ -343,6 +407,7 @@ fn answer(
         x_api_key: x_api_key.is_some(),
         anthropic_version: anthropic_version.clone(),
         key_accepted,
+        body: None,
     };
 
     let (status, body, location) = match &cfg.mode {
@@ -358,7 +423,24 @@ fn answer(
                     format!("{base}/models")
                 }
             };
-            if request.method() != &tiny_http::Method::Get || path != models_path {
+            let chat_path = match cfg.api {
+                ApiStyle::AnthropicMessages => format!("{base}/v1/messages"),
+                ApiStyle::Ollama => format!("{base}/api/chat"),
+                ApiStyle::OpenaiCompletions | ApiStyle::OpenaiResponses => {
+                    format!("{base}/chat/completions")
+                }
+            };
+            if request.method() == &tiny_http::Method::Post && path == chat_path {
+                if !key_accepted {
+                    (401, INVALID_AUTHENTICATION.to_string(), None)
+                } else if cfg.api == ApiStyle::AnthropicMessages && anthropic_version.is_none() {
+                    let msg = "anthropic-version: header is required";
+                    (400, error_body(msg, "invalid_request_error"), None)
+                } else {
+                    // Answered by `chat_answer`.
+                    (200, String::new(), None)
+                }
+            } else if request.method() != &tiny_http::Method::Get || path != models_path {
                 let msg = format!("no route for {} {path}", request.method());
                 (404, error_body(&msg, "not_found_error"), None)
             } else if !key_accepted {
@@ -394,4 +476,124 @@ fn model_list(cfg: &FakeProviderBuilder) -> String {
         }),
     };
     json.to_string()
+}
+
+/// The JSON body of a POST (read once, before answering).
+fn chat_body(
+    cfg: &FakeProviderBuilder,
+    request: &mut tiny_http::Request,
+) -> Option<serde_json::Value> {
+    let _ = cfg;
+    if request.method() != &tiny_http::Method::Post {
+        return None;
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(request.as_reader(), &mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Answer a chat request in the fake's style: the text is `pieces` joined, and
+/// the model asked for is echoed. Streamed answers are written chunk by chunk
+/// (chunked encoding, flushed each time) with `chunk_delay` between them.
+fn chat_answer(
+    cfg: &FakeProviderBuilder,
+    request: tiny_http::Request,
+    req: &serde_json::Value,
+    streams: &StreamCounts,
+) {
+    use std::io::Write;
+    std::thread::sleep(cfg.first_byte_delay);
+    let model = req["model"].as_str().unwrap_or("").to_string();
+    let stream = req["stream"]
+        .as_bool()
+        .unwrap_or(cfg.api == ApiStyle::Ollama);
+    let text: String = cfg.pieces.concat();
+    let mut w = request.into_writer();
+    if !stream {
+        let body = match cfg.api {
+            ApiStyle::AnthropicMessages => serde_json::json!({
+                "id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": 3, "output_tokens": 2},
+            }),
+            ApiStyle::Ollama => serde_json::json!({
+                "model": model, "message": {"role": "assistant", "content": text},
+                "done": true, "done_reason": "stop", "prompt_eval_count": 3, "eval_count": 2,
+            }),
+            _ => serde_json::json!({
+                "id": "chatcmpl-fake", "object": "chat.completion", "created": 1, "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+            }),
+        }
+        .to_string();
+        let _ = write!(
+            w,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = w.flush();
+        return;
+    }
+    let content_type = if cfg.api == ApiStyle::Ollama {
+        "application/x-ndjson"
+    } else {
+        "text/event-stream"
+    };
+    let mut events: Vec<String> = Vec::new();
+    match cfg.api {
+        ApiStyle::AnthropicMessages => {
+            events.push("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_fake\"}}\n\n".into());
+            for p in &cfg.pieces {
+                let d = serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}});
+                events.push(format!("event: content_block_delta\ndata: {d}\n\n"));
+            }
+            events.push("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}\n\n".into());
+            events.push("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".into());
+        }
+        ApiStyle::Ollama => {
+            for p in &cfg.pieces {
+                let d = serde_json::json!({"model": model, "message": {"role": "assistant", "content": p}, "done": false});
+                events.push(format!("{d}\n"));
+            }
+            events.push(format!("{}\n", serde_json::json!({"model": model, "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop"})));
+        }
+        _ => {
+            for p in &cfg.pieces {
+                let d = serde_json::json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1, "model": model,
+                    "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
+                events.push(format!("data: {d}\n\n"));
+            }
+            events.push("data: [DONE]\n\n".into());
+        }
+    }
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    if w.write_all(head.as_bytes())
+        .and_then(|_| w.flush())
+        .is_err()
+    {
+        streams.aborted.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(cfg.chunk_delay);
+        }
+        let chunk = format!("{:x}\r\n{e}\r\n", e.len());
+        if w.write_all(chunk.as_bytes())
+            .and_then(|_| w.flush())
+            .is_err()
+        {
+            streams.aborted.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+    }
+    if w.write_all(b"0\r\n\r\n").and_then(|_| w.flush()).is_err() {
+        streams.aborted.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    streams.completed.fetch_add(1, Ordering::SeqCst);
 }

@@ -18,8 +18,21 @@ pub fn run(_ctx: &Ctx, args: SchemaArgs) -> Outcome {
             println!("{} is up to date", path.display());
             return Ok(0);
         }
+        // Suggest regenerating only a file that is a JSON Schema: `--check config.toml`
+        // must never be answered with a command that overwrites the user's config.
+        let is_schema = serde_json::from_str::<serde_json::Value>(&committed)
+            .ok()
+            .is_some_and(|v| v.get("$schema").is_some());
+        if !is_schema {
+            return Err(Failure::error(format!(
+                "{} is not a JSON Schema, so it cannot match the one clawctl generates
+  help: to check a config file, use `clawctl config validate {}`",
+                path.display(),
+                path.display()
+            )));
+        }
         return Err(Failure::error(format!(
-            "{} differs from the schema this clawctl generates\n  help: clawctl config schema > {}",
+            "{} differs from the schema this clawctl generates\n  help: regenerate it: clawctl config schema > {}",
             path.display(),
             path.display()
         )));

@@ -129,6 +129,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
     let mut creds = Vec::new();
     let mut stored_value = value.clone();
     let mut warnings: Vec<String> = Vec::new();
+    let mut stored: Option<String> = None;
     let secret_key = secret_key
         || (env_var_key
             && value
@@ -146,6 +147,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
                     secret: secrecy::SecretString::from(lit.to_string()),
                 });
                 stored_value = Value::String(format!("cred:{id}"));
+                stored = Some(stored_sentence(ctx, &id, lit));
                 if on_command_line {
                     warnings.push("the secret was given on the command line, where shell history may keep it; next time use --stdin or let clawctl prompt".into());
                 }
@@ -187,6 +189,7 @@ pub fn run(ctx: &Ctx, args: SetArgs) -> Outcome {
         report,
         &applied,
         unchanged,
+        stored.filter(|_| applied.credentials_changed),
         warnings,
         args.dry_run,
         args.json,
@@ -200,6 +203,7 @@ pub fn finish(
     report: Option<crate::config::edit::EditReport>,
     applied: &Applied,
     unchanged: bool,
+    stored: Option<String>,
     mut warnings: Vec<String>,
     dry_run: bool,
     json_out: bool,
@@ -255,10 +259,12 @@ pub fn finish(
         (Some(_), Some(_)) => println!("{file}: {key} = {} (was {})", fmt(&new), fmt(&old)),
         (None, Some(_)) => println!("{file}: {key} = {}", fmt(&new)),
         (Some(_), None) => println!("{file}: removed {key} (was {})", fmt(&old)),
+        // Only credentials.toml changed (the config already refers to the profile).
+        (None, None) if !applied.changed => {}
         (None, None) => println!("{file}: updated"),
     }
-    if applied.credentials_changed {
-        println!("the secret is stored in credentials.toml (mode 0600); the config refers to it");
+    if let Some(s) = stored {
+        println!("{s}");
     }
     for n in notes {
         println!("note: {n}");
@@ -273,6 +279,25 @@ pub fn finish(
         );
     }
     Ok(0)
+}
+
+/// What storing `secret` as profile `id` does to credentials.toml, said before the
+/// write so a replaced key is never replaced silently: both fingerprints, no values.
+fn stored_sentence(ctx: &Ctx, id: &str, secret: &str) -> String {
+    let Ok(paths) = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref()) else {
+        return format!("the secret is stored as profile {id} in credentials.toml (mode 0600)");
+    };
+    let file = ctx.env.display_path(&paths.credentials);
+    let store = crate::secrets::credentials::Store::read(&paths.credentials);
+    match store.replacing(id, secret) {
+        Some((old, new)) => format!(
+            "{file}: replaced the secret of profile {id}: {old} → {new} (the old file is in backups/: clawctl backups list)"
+        ),
+        None => format!(
+            "{file}: stored the secret as profile {id} ({}, mode 0600); the config refers to it as cred:{id}",
+            crate::secrets::mask::describe(secret)
+        ),
+    }
 }
 
 /// Valid but suspicious: the default model's provider has no key in this view.

@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, args: UnsetArgs) -> Outcome {
         Some(report),
         &applied,
         false,
+        None,
         Vec::new(),
         args.dry_run,
         args.json,

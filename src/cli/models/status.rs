@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::cli::output::print_json;
 use crate::cli::{Ctx, Failure, Outcome};
+use crate::config::keypath::KeyPath;
 use crate::config::load::Loaded;
 use crate::config::model::{ApiStyle, split_model_ref};
 use crate::providers::catalog::Catalog;
@@ -52,7 +53,12 @@ pub struct Endpoint {
     pub headers: BTreeMap<String, String>,
 }
 
+/// `None` when the provider has no endpoint, or when one of its settings is invalid:
+/// the catalog's URL is then not the one the view would use, and no key may go there.
 pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint> {
+    if invalid_setting(loaded, id).is_some() {
+        return None;
+    }
     let cfg = loaded.config.models.providers.get(id);
     let entry = catalog.get(id);
     let base_url = cfg
@@ -88,6 +94,14 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
     })
 }
 
+/// The invalid key among `models.providers.<id>`'s settings (or above them).
+pub fn invalid_setting<'l>(loaded: &'l Loaded, id: &str) -> Option<&'l KeyPath> {
+    let path = KeyPath::parse("models.providers")
+        .expect("static key")
+        .child(id);
+    loaded.invalid_near(&path)
+}
+
 /// What a probe found, ready to print.
 pub struct ProbeReport {
     pub ok: bool,
@@ -109,7 +123,26 @@ pub fn probe_with(
     keys: &Resolved,
     timeout: Duration,
 ) -> Option<ProbeReport> {
-    let ep = endpoint(loaded, catalog, id)?;
+    if let Some(bad) = invalid_setting(loaded, id) {
+        return Some(ProbeReport {
+            ok: false,
+            summary: format!(
+                "not probed: `{bad}` is invalid, so where {id}'s requests go is unknown (clawctl config validate shows why)"
+            ),
+            findings: Vec::new(),
+            json: json!({"provider": id, "outcome": "invalid-config", "key": bad.to_string()}),
+        });
+    }
+    let Some(ep) = endpoint(loaded, catalog, id) else {
+        return Some(ProbeReport {
+            ok: false,
+            summary: format!(
+                "not probed: {id} has no endpoint (clawctl config set models.providers.{id}.base_url https://…)"
+            ),
+            findings: Vec::new(),
+            json: json!({"provider": id, "outcome": "no-endpoint"}),
+        });
+    };
     let key = keys.secret();
     if keys.needs_key && key.is_none() {
         return Some(ProbeReport {
@@ -187,6 +220,43 @@ pub fn probe_provider(views: &crate::views::Views, id: &str) -> Option<ProbeRepo
     )
 }
 
+/// Why requests for the default model cannot be routed in this view: a bare model id,
+/// an unknown provider, a provider with no endpoint, or an invalid model setting.
+/// `None` when they can (or when no default model is set).
+pub fn route_problem(loaded: &Loaded, catalog: &Catalog) -> Option<String> {
+    let model_key = KeyPath::parse("agents.defaults.model").expect("static key");
+    if let Some(bad) = loaded.invalid_near(&model_key) {
+        return Some(format!(
+            "the default model cannot be used: `{bad}` is invalid (clawctl config validate shows why)"
+        ));
+    }
+    let cfg = &loaded.config;
+    let model = cfg.primary_model()?;
+    let resolved = cfg.resolve_model(model);
+    let Some((provider, _)) = split_model_ref(resolved) else {
+        return Some(format!(
+            "the default model \"{model}\" names no provider, so no request can be routed; write \"provider/model\" (clawctl config set agents.defaults.model.primary moonshot/kimi-k2.5) or define the alias in agents.defaults.models"
+        ));
+    };
+    let configured = cfg.models.providers.contains_key(provider);
+    if !configured && catalog.get(provider).is_none() {
+        return Some(format!(
+            "the default model \"{resolved}\" uses provider `{provider}`, which is neither in the catalog nor under models.providers (clawctl config validate shows the known ones)"
+        ));
+    }
+    let id = if configured {
+        provider
+    } else {
+        catalog.canonical(provider)
+    };
+    if endpoint(loaded, catalog, id).is_none() {
+        return Some(format!(
+            "the default model's provider `{id}` has no endpoint: clawctl config set models.providers.{id}.base_url https://…"
+        ));
+    }
+    None
+}
+
 fn users_of(loaded: &Loaded, id: &str) -> Vec<String> {
     let cfg = &loaded.config;
     let mut out = Vec::new();
@@ -245,6 +315,12 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         .config
         .primary_model()
         .and_then(|m| split_model_ref(cli.config.resolve_model(m)).map(|(p, _)| p.to_string()));
+    let route_view = service
+        .as_ref()
+        .filter(|_| use_service)
+        .map(|s| &s.loaded)
+        .unwrap_or(cli);
+    let unroutable = route_problem(route_view, catalog);
     let mut rows: Vec<Row> = Vec::new();
     let (mut any_probe_failed, mut check_failed) = (false, false);
     for id in &ids {
@@ -323,7 +399,12 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             }
         }
     }
-    let fail = (do_probe && any_probe_failed) || (args.check && check_failed);
+    if let Some(why) = &unroutable {
+        eprintln!("error: {why}");
+    }
+    let fail = (do_probe && any_probe_failed)
+        || (args.check && check_failed)
+        || ((do_probe || args.check) && unroutable.is_some());
     Ok(if fail { 1 } else { 0 })
 }
 
@@ -403,7 +484,9 @@ fn print_keys(view: &str, r: &Resolved) {
             "    also: {} from {}{}",
             s.describe(),
             s.location,
-            if r.disagree && s.usable() {
+            if s.fingerprint.is_some()
+                && s.fingerprint != r.winner().and_then(|w| w.fingerprint.clone())
+            {
                 " (differs)"
             } else {
                 ""

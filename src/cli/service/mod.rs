@@ -22,9 +22,9 @@ pub enum ServiceCommand {
     /// Write the gateway's service definition, pinned to this shell's files, and start it.
     Install(InstallArgs),
     /// Show exactly what `install` would write (paths and content); write nothing.
-    Print(PlatformArgs),
+    Print(PrintArgs),
     /// Stop the service and remove the definition clawctl wrote (drop-ins stay).
-    Uninstall(PlatformArgs),
+    Uninstall(PrintArgs),
     /// Installed? Current? Loaded and running? Exit 0 when installed and current.
     Status(StatusArgs),
 }
@@ -68,6 +68,72 @@ pub struct InstallArgs {
     /// Write the definition but do not load or start it.
     #[arg(long)]
     pub no_start: bool,
+    /// Machine-readable output: {platform, change, files[{path, changed, backup}], diff,
+    /// config, same_config_as_cli, config_valid, started, commands[], messages[],
+    /// warnings[], error}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+    /// Machine-readable output. print: {platform, files[{path, state, encoding, text}],
+    /// notes[]}; uninstall: {platform, removed[{path, backup}], commands[], ran[],
+    /// messages[], warnings[], error}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a service command says: printed as it goes, or (`--json`) collected into the
+/// one object printed at the end, so stdout holds nothing but JSON. Warnings go to
+/// stderr either way.
+struct Report {
+    json: bool,
+    fields: serde_json::Map<String, serde_json::Value>,
+    messages: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Report {
+    fn new(json: bool) -> Report {
+        Report {
+            json,
+            fields: serde_json::Map::new(),
+            messages: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+    fn say(&mut self, line: String) {
+        if !self.json {
+            println!("{line}");
+        }
+        self.messages.push(line);
+    }
+    fn warn(&mut self, line: String) {
+        eprintln!("warning: {line}");
+        self.warnings.push(line);
+    }
+    fn set(&mut self, key: &str, value: serde_json::Value) {
+        self.fields.insert(key.to_string(), value);
+    }
+    /// End the command: in JSON mode print the object (with `error`) and exit with the
+    /// failure's code; else hand the outcome on.
+    fn finish(mut self, result: Outcome) -> Outcome {
+        if !self.json {
+            return result;
+        }
+        let (code, error) = match result {
+            Ok(c) => (c, None),
+            Err(f) => (f.code, Some(f.message)),
+        };
+        self.fields.insert("messages".into(), json!(self.messages));
+        self.fields.insert("warnings".into(), json!(self.warnings));
+        self.fields.insert("error".into(), json!(error));
+        print_json(&serde_json::Value::Object(self.fields));
+        Ok(code)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -86,22 +152,71 @@ pub fn run(ctx: &Ctx, cmd: ServiceCommand) -> Outcome {
     match cmd {
         ServiceCommand::Install(a) => install(ctx, a),
         ServiceCommand::Print(a) => print(ctx, a),
-        ServiceCommand::Uninstall(a) => uninstall(ctx, a),
+        ServiceCommand::Uninstall(a) => {
+            let mut r = Report::new(a.json);
+            let result = uninstall(ctx, &a.platform, &mut r);
+            r.finish(result)
+        }
         ServiceCommand::Status(a) => status(ctx, a),
     }
 }
 
-/// The definition for this shell. The running binary is what the service will run:
-/// canonical, so a symlink moved later (a package manager's `bin/`) still resolves.
+/// The definition for this shell, running [`service_exe`].
 fn spec(ctx: &Ctx) -> Result<Spec, Failure> {
-    let exe = std::env::current_exe()
+    Spec::for_cli(&ctx.env, ctx.opts.profile.as_deref(), &service_exe(ctx)?.0)
+}
+
+/// Whether `exe` sits in a cargo build directory (`target/debug`, `target/release`, a
+/// `CARGO_TARGET_DIR`): cargo keeps its `.fingerprint/` beside the binaries there, and
+/// `cargo clean` or the next build removes or replaces them under a running service.
+fn in_build_dir(exe: &std::path::Path) -> bool {
+    exe.parent()
+        .is_some_and(|d| d.join(".fingerprint").is_dir())
+}
+
+/// The binary the service runs, canonical (a symlink moved later, a package manager's
+/// `bin/`, still resolves), and a warning when it is not a stable one. A build's binary
+/// is replaced by an installed `clawctl` on `PATH` when there is one (what
+/// `cargo install --path . --locked` puts in `~/.cargo/bin`).
+fn service_exe(ctx: &Ctx) -> Result<(PathBuf, Option<String>), Failure> {
+    let running = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .map_err(|e| {
             Failure::error(format!(
                 "cannot tell where this clawctl binary is ({e}); the service definition must name it"
             ))
         })?;
-    Spec::for_cli(&ctx.env, ctx.opts.profile.as_deref(), &exe)
+    if !in_build_dir(&running) {
+        return Ok((running, None));
+    }
+    let installed = ctx.env.var("PATH").and_then(|path| {
+        std::env::split_paths(path)
+            .map(|d| d.join("clawctl"))
+            .filter_map(|p| p.canonicalize().ok())
+            .find(|p| p.is_file() && !in_build_dir(p))
+    });
+    Ok(match installed {
+        Some(p) => {
+            let note = format!(
+                "this clawctl runs from a build directory ({}); the service runs the installed {} instead, which `cargo clean` cannot remove",
+                ctx.env.display_path(&running),
+                ctx.env.display_path(&p)
+            );
+            (p, Some(note))
+        }
+        None => {
+            let note = format!(
+                "the service will run {}, a binary in a cargo build directory: `cargo clean` or the next build removes or replaces it under the service\n  fix: cargo install --path . --locked && clawctl service install --force   (pins the installed ~/.cargo/bin/clawctl)",
+                ctx.env.display_path(&running)
+            );
+            (running, Some(note))
+        }
+    })
+}
+
+/// The warning of [`service_exe`], for `install`.
+fn build_dir_warning(ctx: &Ctx) -> Option<String> {
+    service_exe(ctx).ok().and_then(|(_, w)| w)
 }
 
 fn kind_of(ctx: &Ctx, a: &PlatformArgs) -> Kind {
@@ -115,22 +230,28 @@ fn here(ctx: &Ctx) -> Kind {
 }
 
 /// Why a definition for another platform is written here, and what it is good for.
-fn elsewhere_note(ctx: &Ctx, kind: Kind, plan: &Plan) -> Option<String> {
+/// `writes`: whether this command writes it (`install`) or only shows it (`print`).
+fn elsewhere_note(ctx: &Ctx, kind: Kind, plan: &Plan, writes: bool) -> Option<String> {
     if kind == here(ctx) {
         return None;
     }
     let main = ctx.env.display_path(&plan.locations.main);
+    let (write, written) = if writes {
+        ("writing", "are written")
+    } else {
+        ("`service install` would write", "would be written")
+    };
     Some(match kind {
         Kind::Launchd => format!(
-            "not on macOS ({}): writing the LaunchAgent under $HOME/Library/LaunchAgents anyway ({main}), to inspect it or to prepare a Mac's home; nothing here loads it",
+            "not on macOS ({}): {write} the LaunchAgent under $HOME/Library/LaunchAgents anyway ({main}), to inspect it or to prepare a Mac's home; nothing here loads it",
             ctx.env.platform
         ),
         Kind::Systemd => format!(
-            "not on Linux ({}): writing the systemd user unit anyway ({main}); nothing here loads it",
+            "not on Linux ({}): {write} the systemd user unit anyway ({main}); nothing here loads it",
             ctx.env.platform
         ),
         Kind::Windows => format!(
-            "not on Windows ({}): the task XML and its wrapper are written under {} with this machine's paths, to inspect them; on Windows, register the task with schtasks",
+            "not on Windows ({}): the task XML and its wrapper {written} under {} with this machine's paths, to inspect them; on Windows, register the task with schtasks",
             ctx.env.platform,
             ctx.env
                 .display_path(plan.locations.main.parent().unwrap_or(&plan.locations.main))
@@ -160,10 +281,46 @@ fn file_state(f: &install::PlannedFile) -> &'static str {
     }
 }
 
-fn print(ctx: &Ctx, a: PlatformArgs) -> Outcome {
+fn print(ctx: &Ctx, a: PrintArgs) -> Outcome {
     let spec = spec(ctx)?;
-    let kind = kind_of(ctx, &a);
+    let kind = kind_of(ctx, &a.platform);
     let plan = install::plan(&spec, kind)?;
+    let mut notes: Vec<String> = elsewhere_note(ctx, kind, &plan, false)
+        .into_iter()
+        .chain(plan.notes.iter().cloned())
+        .collect();
+    if !plan.carry.kept.is_empty() {
+        let names: Vec<String> = plan.carry.kept.iter().map(|(k, _)| k.clone()).collect();
+        notes.push(format!(
+            "carried over from the installed definition: {}",
+            install::names_list(&names)
+        ));
+    }
+    notes.extend(
+        plan.secret_warnings(&ctx.env)
+            .into_iter()
+            .chain(plan.carry.not_kept.iter().cloned()),
+    );
+    if a.json {
+        print_json(&json!({
+            "platform": kind,
+            "files": plan.files.iter().map(|f| json!({
+                "path": f.path,
+                "state": match (f.exists(), f.changed()) {
+                    (false, _) => "new",
+                    (true, true) => "differs",
+                    (true, false) => "unchanged",
+                },
+                "encoding": match f.encoding {
+                    Encoding::Utf8 => "utf-8",
+                    Encoding::Utf16Le => "utf-16le",
+                },
+                "text": f.text,
+            })).collect::<Vec<_>>(),
+            "notes": notes,
+        }));
+        return Ok(0);
+    }
     for f in &plan.files {
         let enc = match f.encoding {
             Encoding::Utf8 => "",
@@ -176,22 +333,8 @@ fn print(ctx: &Ctx, a: PlatformArgs) -> Outcome {
         }
         println!();
     }
-    for n in elsewhere_note(ctx, kind, &plan).iter().chain(&plan.notes) {
+    for n in &notes {
         println!("note: {n}");
-    }
-    if !plan.carry.kept.is_empty() {
-        let names: Vec<String> = plan.carry.kept.iter().map(|(k, _)| k.clone()).collect();
-        println!(
-            "note: carried over from the installed definition: {}",
-            install::names_list(&names)
-        );
-    }
-    for w in plan
-        .secret_warnings(&ctx.env)
-        .iter()
-        .chain(&plan.carry.not_kept)
-    {
-        println!("note: {w}");
     }
     Ok(0)
 }
@@ -221,19 +364,32 @@ fn check_service_config(
 }
 
 pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
+    let mut r = Report::new(a.json);
+    let result = install_with(ctx, &a, &mut r);
+    r.finish(result)
+}
+
+fn install_with(ctx: &Ctx, a: &InstallArgs, out: &mut Report) -> Outcome {
     let spec = spec(ctx)?;
     let kind = kind_of(ctx, &a.platform);
     let plan = install::plan(&spec, kind)?;
+    out.set("platform", json!(kind));
     if !ctx.opts.sets.is_empty() {
-        eprintln!(
-            "warning: --set applies to this run only; it is not written into the service definition (use `clawctl config set`)"
+        out.warn(
+            "--set applies to this run only; it is not written into the service definition (use `clawctl config set`)".into()
         );
     }
-    for n in elsewhere_note(ctx, kind, &plan).iter().chain(&plan.notes) {
-        println!("note: {n}");
+    if let Some(w) = build_dir_warning(ctx) {
+        out.warn(w);
+    }
+    for n in elsewhere_note(ctx, kind, &plan, true)
+        .iter()
+        .chain(&plan.notes)
+    {
+        out.say(format!("note: {n}"));
     }
     for w in &plan.carry.warnings {
-        eprintln!("warning: {w}");
+        out.warn(w.clone());
     }
     let differing: Vec<String> = plan
         .differing()
@@ -257,14 +413,16 @@ pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
         {
             msg.push_str(&format!("\nwarning: {w}"));
         }
+        out.set("change", json!("refused"));
+        out.set("diff", json!(plan.diff(&ctx.env)));
         msg.push_str("\nnothing was written.\n  help: use --force to replace it: drop-ins and the variables you added are kept, secrets are dropped, and the diff above is what changes");
         return Err(Failure::error(msg));
     }
     for w in plan.secret_warnings(&ctx.env) {
-        eprintln!("warning: {w}");
+        out.warn(w);
     }
     for n in &plan.carry.not_kept {
-        eprintln!("warning: {n}");
+        out.warn(n.clone());
     }
 
     let change = if !plan.installed() {
@@ -276,62 +434,91 @@ pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
     };
     let diff = plan.diff(&ctx.env);
     let written = install::apply(&plan, &spec.backups)?;
+    out.set(
+        "change",
+        json!(match change {
+            Change::Created => "created",
+            Change::Replaced => "replaced",
+            Change::Unchanged => "unchanged",
+        }),
+    );
+    out.set(
+        "files",
+        json!(
+            written
+                .iter()
+                .map(|w| json!({"path": w.path, "changed": w.changed, "backup": w.backup}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    out.set("diff", json!(diff));
     for w in &written {
         let shown = ctx.env.display_path(&w.path);
         match (&w.backup, w.changed) {
-            (_, false) => println!("{shown} is already current"),
-            (Some(b), true) => println!(
+            (_, false) => out.say(format!("{shown} is already current")),
+            (Some(b), true) => out.say(format!(
                 "replaced {shown} (the old one is in {})",
                 ctx.env.display_path(b)
-            ),
-            (None, true) => println!("wrote {shown}"),
+            )),
+            (None, true) => out.say(format!("wrote {shown}")),
         }
     }
     if change == Change::Replaced && !diff.is_empty() {
-        println!("changes:\n{}", diff.trim_end());
+        out.say(format!("changes:\n{}", diff.trim_end()));
     }
     if !plan.carry.kept.is_empty() {
         let names: Vec<String> = plan.carry.kept.iter().map(|(k, _)| k.clone()).collect();
-        println!(
+        out.say(format!(
             "kept the variables you added: {}",
             install::names_list(&names)
-        );
+        ));
     }
     for k in &plan.carry.kept_other {
-        println!("{k}");
+        out.say(k.clone());
     }
     if !plan.drop_ins.is_empty() {
-        println!(
+        out.say(format!(
             "left your drop-ins alone: {}",
             plan.drop_ins
                 .iter()
                 .map(|p| ctx.env.display_path(p))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        ));
     }
 
     let (invalid, config) = check_service_config(ctx, &spec, &plan)?;
+    out.set("config", json!(config));
+    out.set("config_valid", json!(invalid.is_none()));
+    out.set("started", json!(false));
     if let Some(c) = &config {
         let cli = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
             .map(|p| p.config)
             .ok();
+        out.set("same_config_as_cli", json!(cli.as_ref() == Some(c)));
         if cli.as_ref() == Some(c) {
-            println!(
+            out.say(format!(
                 "the service reads {}, the same config as this shell",
                 ctx.env.display_path(c)
-            );
+            ));
         } else {
-            eprintln!(
-                "warning: the service would read {}, but this shell reads {}; a drop-in or a variable you kept may override CLAWCTL_HOME/CLAWCTL_CONFIG (`clawctl status` compares both views)",
+            out.warn(format!(
+                "the service would read {}, but this shell reads {}; a drop-in or a variable you kept may override CLAWCTL_HOME/CLAWCTL_CONFIG (`clawctl status` compares both views)",
                 ctx.env.display_path(c),
                 cli.map(|p| ctx.env.display_path(&p)).unwrap_or_default()
-            );
+            ));
         }
     }
     let cmds = install::load_commands(kind, &plan.locations, change);
+    out.set(
+        "commands",
+        json!(cmds.iter().map(ManagerCommand::shown).collect::<Vec<_>>()),
+    );
     if let Some(diags) = invalid {
-        eprintln!("{}", diags.trim_end());
+        if !out.json {
+            eprintln!("{}", diags.trim_end());
+        }
+        out.set("diagnostics", json!(diags));
         eprintln!(
             "error: the definition is written, but the config it points to is invalid: the gateway would exit 78 at start. Fix it (`clawctl config validate`), then start it:\n{}",
             show_commands(&cmds)
@@ -339,32 +526,33 @@ pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
         return Ok(1);
     }
     if a.no_start {
-        println!(
+        out.say(format!(
             "not started (--no-start); load and start it with:\n{}",
             show_commands(&cmds)
-        );
+        ));
         return Ok(0);
     }
     if kind != here(ctx) {
-        println!(
+        out.say(format!(
             "on the machine that runs it, load it with:\n{}",
             show_commands(&cmds)
-        );
+        ));
         return Ok(0);
     }
     if !install::manager_answers(kind, ctx.env.platform) {
-        println!(
+        out.say(format!(
             "the systemd user manager does not answer here (no user session bus, as in CI and containers): the unit is written but not loaded. Where the service runs, load it with:\n{}",
             show_commands(&cmds)
-        );
+        ));
         return Ok(0);
     }
     match install::run_commands(&cmds) {
         Ok(done) => {
             for d in done {
-                println!("ran: {d}");
+                out.say(format!("ran: {d}"));
             }
-            println!("the gateway service is loaded; `clawctl service status` shows it");
+            out.set("started", json!(true));
+            out.say("the gateway service is loaded; `clawctl service status` shows it".into());
             Ok(0)
         }
         Err((e, rest)) => Err(Failure::error(format!(
@@ -377,9 +565,12 @@ pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
     }
 }
 
-fn uninstall(ctx: &Ctx, a: PlatformArgs) -> Outcome {
+fn uninstall(ctx: &Ctx, a: &PlatformArgs, out: &mut Report) -> Outcome {
     let spec = spec(ctx)?;
-    let kind = kind_of(ctx, &a);
+    let kind = kind_of(ctx, a);
+    out.set("platform", json!(kind));
+    out.set("removed", json!([]));
+    out.set("ran", json!([]));
     let locations = spec.locations(kind);
     let present: Vec<&PathBuf> = locations.files.iter().filter(|p| p.exists()).collect();
     if present.is_empty() {
@@ -389,49 +580,59 @@ fn uninstall(ctx: &Ctx, a: PlatformArgs) -> Outcome {
         )));
     }
     let cmds = install::unload_commands(kind);
+    out.set(
+        "commands",
+        json!(cmds.iter().map(ManagerCommand::shown).collect::<Vec<_>>()),
+    );
     let answered = kind == here(ctx) && install::manager_answers(kind, ctx.env.platform);
     let mut code = 0;
     if answered {
         match install::run_commands(&cmds) {
-            Ok(done) => done.iter().for_each(|d| println!("ran: {d}")),
+            Ok(done) => {
+                out.set("ran", json!(done));
+                done.iter().for_each(|d| out.say(format!("ran: {d}")));
+            }
             Err((e, _)) => {
                 // Remove the file anyway: a definition that cannot be stopped now is
                 // still not wanted, and the manager forgets it at the next reload.
-                eprintln!("warning: {e}");
+                out.warn(e.to_string());
                 code = 1;
             }
         }
     } else if kind != here(ctx) {
-        println!(
+        out.say(format!(
             "{} is not this machine's service manager; where the service runs, stop it with:\n{}",
             kind.manager(),
             show_commands(&cmds)
-        );
+        ));
     } else {
-        println!(
+        out.say(format!(
             "no {} manager answers here (no user session bus, as in CI and containers); if the service runs elsewhere, stop it there with:\n{}",
             kind.manager(),
             show_commands(&cmds)
-        );
+        ));
     }
+    let mut removed = Vec::new();
     for p in present {
         if let Some(b) = install::remove_with_backup(p, &spec.backups)? {
-            println!(
+            removed.push(json!({"path": p, "backup": b}));
+            out.set("removed", json!(removed));
+            out.say(format!(
                 "removed {} (a copy is in {})",
                 ctx.env.display_path(p),
                 ctx.env.display_path(&b)
-            );
+            ));
         }
     }
     if kind == Kind::Systemd {
         if answered
             && let Err(e) = crate::service::manager::run("systemctl", &["--user", "daemon-reload"])
         {
-            eprintln!("warning: {e}");
+            out.warn(e.to_string());
         }
         let drop_ins = install::systemd::drop_ins(&locations.main);
         if !drop_ins.is_empty() {
-            println!(
+            out.say(format!(
                 "left your drop-ins alone: {} (remove {}.d/ yourself if you no longer need them)",
                 drop_ins
                     .iter()
@@ -439,14 +640,14 @@ fn uninstall(ctx: &Ctx, a: PlatformArgs) -> Outcome {
                     .collect::<Vec<_>>()
                     .join(", "),
                 ctx.env.display_path(&locations.main)
-            );
+            ));
         }
     }
     if kind == Kind::Launchd && spec.logs_dir().is_dir() {
-        println!(
+        out.say(format!(
             "left the gateway's logs in {}",
             ctx.env.display_path(&spec.logs_dir())
-        );
+        ));
     }
     Ok(code)
 }

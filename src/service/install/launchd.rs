@@ -28,7 +28,13 @@ const GENERATED_KEYS: &[&str] = &[
     "ThrottleInterval",
     "StandardOutPath",
     "StandardErrorPath",
+    "SoftResourceLimits",
 ];
+
+/// The gateway's open-file soft limit under launchd (its default is 256): one
+/// descriptor per client and one per provider connection. 10240 is macOS's
+/// OPEN_MAX, which a soft limit may always reach.
+const NUMBER_OF_FILES: i64 = 10240;
 
 /// Keys that would change what runs: never carried over (`Program` replaces
 /// `ProgramArguments[0]`, the clawctl that install pins).
@@ -88,6 +94,12 @@ pub fn render(
         "StandardErrorPath".into(),
         Value::String(logs.join("gateway.err.log").display().to_string()),
     );
+    let mut limits = Dictionary::new();
+    limits.insert(
+        "NumberOfFiles".into(),
+        Value::Integer(NUMBER_OF_FILES.into()),
+    );
+    d.insert("SoftResourceLimits".into(), Value::Dictionary(limits));
     for (k, v) in extra_keys {
         d.insert(k.clone(), v.clone());
     }

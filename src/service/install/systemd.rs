@@ -23,6 +23,7 @@ const GENERATED_KEYS: &[&str] = &[
     "Restart",
     "RestartSec",
     "RestartPreventExitStatus",
+    "LimitNOFILE",
     "WantedBy",
 ];
 
@@ -101,6 +102,9 @@ pub fn render(spec: &Spec, kept: &[(String, String)]) -> String {
          # `clawctl gateway run` exits 78 (EX_CONFIG) on an invalid config; restarting cannot\n\
          # fix that, so systemd stops and `systemctl --user status` shows why.\n\
          RestartPreventExitStatus=78\n\
+         # One descriptor per client and one per provider connection: systemd's default\n\
+         # soft limit (1024) would cap the gateway at a few hundred clients.\n\
+         LimitNOFILE=65536\n\
          \n\
          [Install]\n\
          WantedBy=default.target\n",

@@ -1,0 +1,198 @@
+//! Issue 11: the faults people reported (`../shared/cases/reported/`, `found/`), each
+//! kept from coming back with the case's input and one input of our own.
+
+use crate::common::*;
+
+use crate::fake_provider;
+use fake_provider::FakeProvider;
+
+const MS_KEY: &str = "sk-test0000000000000000000000000000000000000000INT";
+
+fn public_catalog(intl: &str, cn: &str) -> String {
+    format!(
+        "[[provider]]\nid = \"moonshot\"\nname = \"Moonshot (Kimi)\"\nkey_env = [\"MOONSHOT_API_KEY\"]\napi = \"openai-completions\"\nkey_shapes = [\"sk-\"]\nmodels = [\"kimi-k2.5\"]\nregions = [\n  {{ id = \"international\", name = \"international\", base_url = \"{intl}\", auth_choice = \"moonshot-api-key\" }},\n  {{ id = \"cn\", name = \"China\", base_url = \"{cn}\", auth_choice = \"moonshot-api-key-cn\" }},\n]\n"
+    )
+}
+
+// Kind 2: one bad value never turns a view into defaults, and no key goes elsewhere.
+
+/// A private mirror's key with an unrelated typo (and, separately, an invalid value)
+/// in the file: every probe goes to the mirror, none to the catalog's public hosts.
+#[test]
+fn a_private_mirror_key_never_reaches_another_host_when_the_file_has_errors() {
+    for broken in [
+        "[gateway]\nprot = 18789\n",
+        "[gateway]\nport = \"oops\"\n",
+        "[aliases]\nfast = \"moonshot/kimi-k2.5\"\n",
+    ] {
+        let intl = FakeProvider::openai().start();
+        let cn = FakeProvider::openai().accept_key(MS_KEY).start();
+        let mirror = FakeProvider::openai().start(); // rejects the key: 401
+        let mut sb = Sandbox::new();
+        let cat = sb.dir.path().join("catalog.toml");
+        std::fs::write(&cat, public_catalog(&intl.base_url(), &cn.base_url())).unwrap();
+        sb.set_var("CLAWCTL_PROVIDER_CATALOG", cat.to_str().unwrap());
+        sb.set_var("MOONSHOT_API_KEY", MS_KEY);
+        sb.write_config(&format!(
+            "[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n[models.providers.moonshot]\nbase_url = \"{}\"\n{broken}",
+            mirror.base_url()
+        ));
+        let st = sb.run(&["status"]);
+        assert!(st.stdout.contains(&mirror.base_url()), "{}", st.stdout);
+        assert!(st.stdout.contains("moonshot/kimi-k2.5"), "{}", st.stdout);
+        for args in [
+            &["models", "status", "--probe"][..],
+            &["models", "status", "--probe-provider", "moonshot"],
+            &["models", "status", "--probe", "--view", "cli", "--json"],
+        ] {
+            let r = sb.run(args);
+            assert_eq!(r.code, 1, "{args:?}: {}", r.all());
+            assert!(r.all().contains(&mirror.base_url()), "{}", r.all());
+        }
+        assert_eq!(mirror.request_count(), 3, "{broken}");
+        assert_eq!(
+            intl.request_count(),
+            0,
+            "{broken}: a request reached a public host"
+        );
+        assert_eq!(
+            cn.request_count(),
+            0,
+            "{broken}: a request reached a public host"
+        );
+    }
+}
+
+/// An invalid base_url is not replaced by the catalog's: that provider is not probed.
+#[test]
+fn an_invalid_base_url_is_not_replaced_by_the_catalogs() {
+    let intl = FakeProvider::openai().accept_key(MS_KEY).start();
+    let mut sb = Sandbox::new();
+    let cat = sb.dir.path().join("catalog.toml");
+    std::fs::write(&cat, public_catalog(&intl.base_url(), &intl.base_url())).unwrap();
+    sb.set_var("CLAWCTL_PROVIDER_CATALOG", cat.to_str().unwrap());
+    sb.set_var("MOONSHOT_API_KEY", MS_KEY);
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n[models.providers.moonshot]\nbase_url = 8080\n");
+    let r = sb.run(&["models", "status", "--probe"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("not probed: `models.providers.moonshot.base_url` is invalid"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(intl.request_count(), 0);
+    let st = sb.run(&["status"]);
+    assert!(
+        st.stdout
+            .contains("INVALID (models.providers.moonshot.base_url)"),
+        "{}",
+        st.stdout
+    );
+}
+
+/// Valid values keep showing (with their origin) beside an invalid one.
+#[test]
+fn one_invalid_leaf_leaves_every_other_value_in_place() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"zai/glm-5\"\n[gateway]\nport = \"oops\"\nbind = \"127.0.0.1\"\n");
+    let st = sb.run(&["status"]);
+    assert!(st.stdout.contains("zai/glm-5"), "{}", st.stdout);
+    assert!(
+        st.stdout.contains("127.0.0.1:INVALID (gateway.port)"),
+        "{}",
+        st.stdout
+    );
+    let ms = sb.run(&["models", "status"]);
+    assert!(
+        ms.stdout.contains("default model: zai/glm-5"),
+        "{}",
+        ms.stdout
+    );
+}
+
+// Kind 9: health checks fail when nothing can route (reported/01).
+
+#[test]
+fn check_and_probe_fail_on_a_bare_model_id() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"kimi-k2.5\"\n[gateway.auth]\nmode = \"none\"\n");
+    let r = sb.run(&["models", "status", "--check"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("the default model \"kimi-k2.5\" names no provider"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sb.run(&["models", "status", "--probe"]).code, 1);
+    // Without --check or --probe, the report itself still succeeds.
+    assert_eq!(sb.run(&["models", "status"]).code, 0);
+}
+
+#[test]
+fn check_fails_on_an_unknown_provider_or_one_without_endpoint() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"nosuch/model-1\"\n[gateway.auth]\nmode = \"none\"\n");
+    let r = sb.run(&["models", "status", "--check"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("uses provider `nosuch`"), "{}", r.stderr);
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"mine/model-1\"\n[models.providers.mine]\napi_key = \"sk-aaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n[gateway.auth]\nmode = \"none\"\n");
+    let r = sb.run(&["models", "status", "--check"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("provider `mine` has no endpoint"),
+        "{}",
+        r.stderr
+    );
+    let r = sb.run(&["models", "status", "--probe"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stdout.contains("not probed: mine has no endpoint"),
+        "{}",
+        r.stdout
+    );
+}
+
+// Kind 10: checking stays complete when the file has errors (reported/03).
+
+#[test]
+fn a_write_adding_a_cross_field_error_is_refused_beside_a_schema_error() {
+    let sb = Sandbox::new();
+    let before = "[meta]\nversion = 1\n[aliases]\nfast = \"anthropic/claude-haiku-4-5\"\n";
+    sb.write_config(before);
+    let r = sb.run(&["config", "set", "agents.defaults.model.primary", "fast"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("is not a model reference"), "{}", r.all());
+    assert_eq!(sb.read_config(), before);
+    // Our own: an auth.order entry naming no profile, beside an invalid port.
+    let before = "[meta]\nversion = 1\n[gateway]\nport = \"oops\"\n";
+    sb.write_config(before);
+    let r = sb.run(&[
+        "config",
+        "set",
+        "auth.order.moonshot",
+        "[\"moonshot:nosuch\"]",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.all().contains("names profile `moonshot:nosuch`"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(sb.read_config(), before);
+}
+
+#[test]
+fn no_finding_is_drawn_from_a_default_standing_in_for_an_invalid_value() {
+    let sb = Sandbox::new();
+    // mode "tokn" is invalid: the default mode (token) must not yield "no gateway token".
+    sb.write_config("[meta]\nversion = 1\n[gateway.auth]\nmode = \"tokn\"\n");
+    let r = sb.run(&["doctor"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("gateway.auth.mode"), "{}", r.all());
+    assert!(!r.all().contains("has no gateway token"), "{}", r.all());
+    let v = sb.run(&["config", "validate"]);
+    assert_eq!(v.code, 1);
+    assert!(!v.all().contains("no base_url"), "{}", v.all());
+}
