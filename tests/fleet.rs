@@ -490,11 +490,15 @@ fn a_follower_publishes_applies_and_refuses() {
     let rt = rt();
     rt.block_on(async {
         let mut f = clawctl::fleet::Follower::start(&loaded, &receipt, 18789)
-            .await
             .expect("a fleet is configured");
-        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
         let me = format!("{}-18789", clawctl::fleet::hostname());
         let status = |sb: &Sandbox| sb.json(&["fleet", "status", "--json"]);
+        // Published in the background, within moments.
+        let start = Instant::now();
+        while status(&sb)["members"].as_array().unwrap().is_empty() {
+            assert!(start.elapsed() < Duration::from_secs(5), "not published");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let j = status(&sb);
         assert_eq!(j["members"][0]["id"], me.as_str(), "{j}");
         assert_eq!(j["members"][0]["stale"], false, "{j}");
@@ -628,4 +632,83 @@ fn a_member_survives_the_loss_of_one_etcd_node() {
         ok(&sb.run(&["fleet", "set", "gateway.port", "19021"]));
         m.shutdown().await;
     });
+}
+
+/// Three real gateways (`clawctl gateway run`) on loopback sharing a fleet: a
+/// `fleet set` reaches all three and their records show the new revision; a gateway
+/// killed with SIGKILL leaves the fleet when its lease expires.
+#[test]
+fn three_gateways_follow_a_fleet_set_and_a_killed_one_leaves() {
+    let Some(etcd) = Etcd::start() else { return };
+    let op = sandbox(&etcd);
+    ok(&op.run(&["fleet", "set", "agents.defaults.model.primary", "zai/glm-5"]));
+    let mut gateways = Vec::new();
+    for _ in 0..3 {
+        let sb = sandbox(&etcd);
+        let port = free_port();
+        sb.write_config(&format!(
+            "[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n\n[gateway]\nport = {port}\n\n[gateway.auth]\nmode = \"none\"\n"
+        ));
+        let d = Daemon::start(sb.command(&["gateway", "run"]), port);
+        gateways.push((sb, d, port));
+    }
+    let wait_for = |what: &str, ok: &dyn Fn(&serde_json::Value) -> bool| {
+        let start = Instant::now();
+        loop {
+            let j = op.json(&["fleet", "status", "--json"]);
+            if ok(&j) {
+                return j;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "{what}: {j}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let members = |j: &serde_json::Value| j["members"].as_array().unwrap().clone();
+    wait_for("three members", &|j| members(j).len() == 3);
+    let r = op.run(&[
+        "fleet",
+        "set",
+        "agents.defaults.model.primary",
+        "openai/gpt-5",
+    ]);
+    ok(&r);
+    assert!(
+        r.stdout.contains("checked against 3 live member(s)"),
+        "{}",
+        r.stdout
+    );
+    let j = wait_for("all three on the new revision", &|j| {
+        let head = j["layer"]["revision"].as_i64().unwrap();
+        members(j).iter().all(|m| {
+            m["fleet_revision"].as_i64() == Some(head) && m["default_model"] == "openai/gpt-5"
+        })
+    });
+    assert!(!j["drift"].to_string().contains("stale-revision"), "{j}");
+    // An invalid revision written behind clawctl's back: every gateway refuses it,
+    // says so in its record, and keeps serving.
+    assert!(
+        etcd.ctl(&["put", "/clawctl/t/config/gateway/bind", "not an address"])
+            .0
+    );
+    let j = wait_for("all three refusing", &|j| {
+        members(j).iter().all(|m| !m["refused"].is_null())
+    });
+    assert!(j["drift"].to_string().contains("refusing"), "{j}");
+    for (_, _, port) in &gateways {
+        let r = ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+            .timeout(Duration::from_secs(3))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // SIGKILL: no clean exit, no revoked lease; the record goes when the lease expires.
+    let (_, first, port) = &gateways[0];
+    let dead = format!("{}-{port}", clawctl::fleet::hostname());
+    unsafe { libc::kill(first.pid() as i32, libc::SIGKILL) };
+    let j = wait_for("the killed member gone", &|j| members(j).len() == 2);
+    assert!(!j.to_string().contains(&dead), "{j}");
+    // A clean stop (SIGTERM) revokes the lease: gone at once.
+    drop(gateways.pop());
+    let j = op.json(&["fleet", "status", "--json"]);
+    assert_eq!(members(&j).len(), 1, "{j}");
 }

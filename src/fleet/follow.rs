@@ -6,7 +6,7 @@
 //!
 //! ```ignore
 //! // after the first successful load, on the gateway's runtime:
-//! let mut fleet = Follower::start(&state.loaded, &state.receipt, port).await; // None: no fleet
+//! let mut fleet = Follower::start(&state.loaded, &state.receipt, port); // None: no fleet
 //! loop {
 //!     tokio::select! {
 //!         Some(layer) = next_layer(&mut fleet) => {
@@ -30,40 +30,55 @@ use crate::config::load::Loaded;
 use crate::gateway::receipt::Receipt;
 
 pub struct Follower {
-    member: Option<MemberHandle>,
+    member: MemberHandle,
     watch: WatchHandle,
+    reporter: Reporter,
+    pub fleet: String,
+}
+
+/// Reports what the gateway runs to the fleet; cheap to clone into reload tasks.
+#[derive(Clone)]
+pub struct Reporter {
+    updates: Arc<tokio::sync::watch::Sender<MemberRecord>>,
     host: String,
     port: u16,
-    /// Problems worth a log line (etcd unreachable at start: the record is not published
-    /// yet; the watch keeps retrying by itself).
-    pub warnings: Vec<String>,
+}
+
+impl Reporter {
+    /// A (re)load succeeded: publish what now runs.
+    pub fn loaded(&self, loaded: &Loaded, receipt: &Receipt) {
+        self.updates.send_replace(MemberRecord::from_loaded(
+            loaded, receipt, &self.host, self.port,
+        ));
+    }
+
+    /// A fleet revision was refused (the gateway keeps serving the previous config).
+    pub fn refused(&self, revision: i64, errors: Vec<String>) {
+        let mut r = self.updates.borrow().clone();
+        r.refused = Some(Refused { revision, errors });
+        self.updates.send_replace(r);
+    }
 }
 
 impl Follower {
-    /// `None` when `loaded` has no fleet. Publishing failures do not stop the gateway:
-    /// they are in `warnings`, and the gateway keeps serving on the layer it loaded.
-    pub async fn start(loaded: &Loaded, receipt: &Receipt, port: u16) -> Option<Follower> {
+    /// `None` when `loaded` has no fleet. Never waits for etcd: the record is published
+    /// as soon as an endpoint answers, and the watch retries by itself, so a gateway
+    /// starts (on its cached layer) while etcd is down.
+    pub fn start(loaded: &Loaded, receipt: &Receipt, port: u16) -> Option<Follower> {
         let fleet = loaded.fleet.as_ref()?;
         let host = hostname();
         let record = MemberRecord::from_loaded(loaded, receipt, &host, port);
-        let mut warnings = Vec::new();
-        let member = match super::publish(&fleet.target, record).await {
-            Ok(h) => Some(h),
-            Err(e) => {
-                warnings.push(format!(
-                    "fleet `{}`: cannot publish this member: {e}",
-                    fleet.target.name
-                ));
-                None
-            }
-        };
+        let member = super::member::publish_in_background(&fleet.target, record);
         let known = fleet.layer.as_ref().map(|l| l.revision).unwrap_or(0);
         Some(Follower {
+            reporter: Reporter {
+                updates: member.updater(),
+                host,
+                port,
+            },
             member,
             watch: super::watch(fleet.target.clone(), known),
-            host,
-            port,
-            warnings,
+            fleet: fleet.target.name.clone(),
         })
     }
 
@@ -72,29 +87,24 @@ impl Follower {
         self.watch.changed().await
     }
 
+    pub fn reporter(&self) -> Reporter {
+        self.reporter.clone()
+    }
+
     /// A (re)load succeeded: publish what now runs.
     pub fn loaded(&self, loaded: &Loaded, receipt: &Receipt) {
-        if let Some(m) = &self.member {
-            m.update(MemberRecord::from_loaded(
-                loaded, receipt, &self.host, self.port,
-            ));
-        }
+        self.reporter.loaded(loaded, receipt)
     }
 
     /// A fleet revision was refused (the gateway keeps serving the previous config).
     pub fn refused(&self, revision: i64, errors: Vec<String>) {
-        if let Some(m) = &self.member {
-            let mut r = m.record();
-            r.refused = Some(Refused { revision, errors });
-            m.update(r);
-        }
+        self.reporter.refused(revision, errors)
     }
 
+    /// Clean exit: the record goes at once (the lease is revoked).
     pub async fn shutdown(self) {
         self.watch.stop();
-        if let Some(m) = self.member {
-            m.shutdown().await;
-        }
+        self.member.shutdown().await;
     }
 }
 

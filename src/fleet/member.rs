@@ -155,7 +155,7 @@ fn redact(path: &KeyPath, v: &Value) -> Value {
 /// A published record kept alive by a task on the current tokio runtime.
 pub struct MemberHandle {
     key: String,
-    updates: tokio::sync::watch::Sender<MemberRecord>,
+    updates: std::sync::Arc<tokio::sync::watch::Sender<MemberRecord>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -169,6 +169,11 @@ impl MemberHandle {
     /// Publish a new record (after a reload, or a refused revision) under the same lease.
     pub fn update(&self, record: MemberRecord) {
         self.updates.send_replace(record);
+    }
+
+    /// A handle for other tasks to publish through (`update` only).
+    pub fn updater(&self) -> std::sync::Arc<tokio::sync::watch::Sender<MemberRecord>> {
+        self.updates.clone()
     }
 
     /// The record as last published.
@@ -255,6 +260,23 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
     let mut client = super::connect(target).await?;
     let key = target.member_key(&record.id);
     let lease = grant_and_put(&mut client, target, &key, &record).await?;
+    Ok(spawn_keeper(target, key, Some(client), Some(lease), record))
+}
+
+/// `publish` without waiting for etcd (a gateway starting while etcd is down): the
+/// record is published as soon as an endpoint answers, retried every second.
+pub fn publish_in_background(target: &FleetTarget, record: MemberRecord) -> MemberHandle {
+    let key = target.member_key(&record.id);
+    spawn_keeper(target, key, None, None, record)
+}
+
+fn spawn_keeper(
+    target: &FleetTarget,
+    key: String,
+    client: Option<etcd_client::Client>,
+    lease: Option<i64>,
+    record: MemberRecord,
+) -> MemberHandle {
     let (updates, mut rx) = tokio::sync::watch::channel(record);
     let (stop, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
     let target = target.clone();
@@ -262,7 +284,23 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
     let task = tokio::spawn(async move {
         let key = task_key;
         let period = Duration::from_millis((target.member_ttl_secs * 1000 / 3).max(200));
-        let mut lease = Some(lease);
+        let mut lease = lease;
+        let mut client = match client {
+            Some(c) => c,
+            None => loop {
+                tokio::select! {
+                    _ = &mut stop_rx => return,
+                    c = super::connect(&target) => match c {
+                        Ok(mut c) => {
+                            let record = rx.borrow_and_update().clone();
+                            lease = grant_and_put(&mut c, &target, &key, &record).await.ok();
+                            break c;
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                    },
+                }
+            },
+        };
         let mut published_current: Option<bool> = Some(true);
         let mut keeper: Option<(etcd_client::LeaseKeeper, etcd_client::LeaseKeepAliveStream)> =
             None;
@@ -343,12 +381,12 @@ pub async fn publish(target: &FleetTarget, record: MemberRecord) -> Result<Membe
             }
         }
     });
-    Ok(MemberHandle {
+    MemberHandle {
         key,
-        updates,
+        updates: std::sync::Arc::new(updates),
         stop: Some(stop),
         task,
-    })
+    }
 }
 
 /// Records per range request: a record is about 1 KB, and gRPC refuses responses over
