@@ -196,3 +196,235 @@ fn no_finding_is_drawn_from_a_default_standing_in_for_an_invalid_value() {
     assert_eq!(v.code, 1);
     assert!(!v.all().contains("no base_url"), "{}", v.all());
 }
+
+// Kind 7: every layer file's errors are located; a symptom never replaces its cause.
+
+const BROKEN_CREDENTIALS: &str = "[profiles.\"moonshot:default\"]\nprovider = \"moonshot\"\nkind = \"api_key\"\nsecret = \"sk-test0000000000000000000000000000000000000000INT\n";
+
+#[test]
+fn a_credentials_syntax_error_fails_validate_and_doctor_names_it() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n[models.providers.moonshot]\napi_key = \"cred:moonshot:default\"\n[gateway]\nport = 1\n[gateway.auth]\nmode = \"none\"\n");
+    std::fs::write(
+        sb.clawctl_home().join("credentials.toml"),
+        BROKEN_CREDENTIALS,
+    )
+    .unwrap();
+    let v = sb.run(&["config", "validate"]);
+    assert_eq!(v.code, 1, "{}", v.all());
+    assert!(
+        v.stderr
+            .contains("credentials.toml: TOML syntax error at line 4, column 61"),
+        "{}",
+        v.stderr
+    );
+    let d = sb.run(&["doctor"]);
+    assert_eq!(d.code, 1);
+    assert!(
+        d.stdout.contains("TOML syntax error at line 4"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        !d.stdout.contains("is not in credentials.toml"),
+        "{}",
+        d.stdout
+    );
+    assert!(!d.stdout.contains("fix: clawctl onboard"), "{}", d.stdout);
+    let ms = sb.run(&["models", "status"]);
+    assert!(
+        ms.stdout.contains("credentials.toml cannot be used"),
+        "{}",
+        ms.stdout
+    );
+    let g = sb.run(&["gateway", "run"]);
+    assert_eq!(g.code, 78, "{}", g.all());
+    for r in [&v, &d, &ms, &g] {
+        assert!(!r.all().contains("sk-test000"), "{}", r.all());
+    }
+    // Our own: a profile without its secret.
+    std::fs::write(
+        sb.clawctl_home().join("credentials.toml"),
+        "[profiles.\"moonshot:default\"]\nprovider = \"moonshot\"\n",
+    )
+    .unwrap();
+    let v = sb.run(&["config", "validate"]);
+    assert_eq!(v.code, 1, "{}", v.all());
+    assert!(
+        v.stderr
+            .contains("profiles.\"moonshot:default\".secret is missing"),
+        "{}",
+        v.stderr
+    );
+}
+
+#[test]
+fn write_path_errors_carry_line_and_column() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.clawctl_home()).unwrap();
+    std::fs::write(
+        sb.config_path(),
+        b"[meta]\nversion = 1\n[gateway]\nbind = \"lo\xffp\"\n",
+    )
+    .unwrap();
+    let r = sb.run(&["config", "set", "gateway.port", "1234"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 4, column"), "{}", r.stderr);
+    sb.write_config("[meta]\nversion = 1\n");
+    std::fs::write(
+        sb.clawctl_home().join("credentials.toml"),
+        "[profiles.\"zai:default\"\nprovider = \"zai\"\n",
+    )
+    .unwrap();
+    let r = sb.run_stdin(
+        &[
+            "config",
+            "set",
+            "models.providers.openai.api_key",
+            "--stdin",
+        ],
+        Some("sk-proj-x0123456789abcdefghijklmnopqrstu"),
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("at line 1, column"), "{}", r.stderr);
+}
+
+#[test]
+fn a_unit_that_does_not_parse_is_installed_and_broken_not_missing() {
+    let sb = Sandbox::new();
+    let dir = sb.home().join(".config/systemd/user");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("clawctl-gateway.service"),
+        "[Service\nExecStart=/usr/bin/clawctl gateway run\n",
+    )
+    .unwrap();
+    let st = sb.run(&["status"]);
+    let first = st.stdout.lines().next().unwrap_or_default().to_string();
+    assert!(
+        first.starts_with("service: installed, but its definition does not parse:")
+            && first.contains("clawctl-gateway.service:1:"),
+        "{first}"
+    );
+    let v = sb.run(&["config", "validate", "--service"]);
+    assert_eq!(v.code, 1);
+    assert!(v.stderr.contains("does not parse"), "{}", v.stderr);
+    assert!(
+        v.stderr.contains("clawctl-gateway.service:1:"),
+        "{}",
+        v.stderr
+    );
+    let d = sb.run(&["doctor"]);
+    assert_eq!(d.code, 1, "{}", d.all());
+    assert!(d.stdout.contains("error: "), "{}", d.stdout);
+}
+
+#[test]
+fn a_malformed_plist_is_located_by_line() {
+    let sb = Sandbox::new();
+    let p = sb.dir.path().join("x.plist");
+    // A key without its value (the case), then our own: a file cut short.
+    std::fs::write(&p, "<?xml version=\"1.0\"?>\n<plist version=\"1.0\">\n<dict>\n<key>Label</key>\n<string>x</string>\n<key>ProgramArguments</key>\n</dict>\n</plist>\n").unwrap();
+    let r = sb.run(&["--service-file", p.to_str().unwrap(), "status"]);
+    assert!(r.stderr.contains("x.plist:7:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("<key>ProgramArguments</key> has no value"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("UnexpectedEventType"), "{}", r.stderr);
+    std::fs::write(&p, "<?xml version=\"1.0\"?>\n<plist version=\"1.0\">\n<dict>\n<key>Label</key>\n<string>x</string>\n").unwrap();
+    let r = sb.run(&["--service-file", p.to_str().unwrap(), "status"]);
+    assert!(r.stderr.contains("x.plist:"), "{}", r.stderr);
+    assert!(!r.stderr.contains("{ expected"), "{}", r.stderr);
+}
+
+#[test]
+fn an_unterminated_dotenv_quote_skips_only_its_line() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n[gateway.auth]\nmode = \"none\"\n");
+    std::fs::write(
+        sb.clawctl_home().join(".env"),
+        format!("OPENAI_API_KEY=\"sk-proj-test000000000000000000000000000000000000\nMOONSHOT_API_KEY={MS_KEY}\nCLAWCTL__GATEWAY__PORT='19001\nCLAWCTL__GATEWAY__BIND=127.0.0.1\n"),
+    )
+    .unwrap();
+    let ms = sb.run(&["models", "status"]);
+    assert!(
+        ms.stdout
+            .contains("from MOONSHOT_API_KEY in ~/.config/clawctl/.env:2"),
+        "{}",
+        ms.stdout
+    );
+    // Our own: a single quote left open on line 3; line 4 is still read.
+    let bind = sb.run(&["config", "get", "gateway.bind"]);
+    assert_eq!(bind.stdout.trim(), "127.0.0.1", "{}", bind.all());
+    assert_eq!(
+        sb.run(&["config", "get", "gateway.port"]).stdout.trim(),
+        "18789"
+    );
+    let d = sb.run(&["doctor"]);
+    assert!(
+        d.stdout.contains(".env:1: unterminated double quote"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        d.stdout.contains(".env:3: unterminated single quote"),
+        "{}",
+        d.stdout
+    );
+    assert!(!d.all().contains("sk-proj-test"), "{}", d.all());
+}
+
+// found/01 and found/02: the .env layer and env overrides.
+
+#[test]
+fn an_override_keeps_the_case_of_open_map_keys() {
+    let mut sb = Sandbox::new();
+    sb.set_var("CLAWCTL__ENV__VARS__HTTP_PROXY", "http://127.0.0.1:3128");
+    sb.set_var(
+        "CLAWCTL__MODELS__PROVIDERS__MOONSHOT__HEADERS__X_Team",
+        "blue",
+    );
+    let r = sb.run(&["config", "list"]);
+    assert!(
+        r.stdout
+            .contains("env.vars.HTTP_PROXY=\"http://127.0.0.1:3128\"")
+            || r.stdout
+                .contains("env.vars.HTTP_PROXY=http://127.0.0.1:3128"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("models.providers.moonshot.headers.X_Team"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn the_dotenv_layer_reads_values_as_python_dotenv_does() {
+    // Each value is what python-dotenv 1.x's dotenv_values gives (None: skipped).
+    for (line, want) in [
+        ("V='multi\nline'", Some("multi\nline")),
+        ("V=\"a\"b", None),
+        ("V=\"unterminated", None),
+        ("V= #not-a-comment", Some("#not-a-comment")),
+        ("V=\"a\\tb\" # note", Some("a\tb")),
+    ] {
+        let sb = Sandbox::new();
+        std::fs::create_dir_all(sb.clawctl_home()).unwrap();
+        std::fs::write(
+            sb.clawctl_home().join(".env"),
+            format!("{}\n", line.replacen('V', "CLAWCTL__ENV__VARS__V", 1)),
+        )
+        .unwrap();
+        let j = sb.json(&["config", "get", "env.vars.v", "--json"]);
+        assert_eq!(j["value"].as_str(), want, "{line:?}: {j}");
+        if want.is_some() {
+            assert_eq!(j["key"], "env.vars.V", "{j}");
+        }
+    }
+}

@@ -160,7 +160,14 @@ fn key_findings(
                 }
             ),
         )
-        .fix(onboard_fix(catalog, id));
+        .fix(match why.as_deref() {
+            // The key may be in a store that cannot be read: fixing it comes first.
+            Some(w) if w.contains("credentials.toml cannot be used") => {
+                "fix credentials.toml first (see the error above); the key may already be in it"
+                    .to_string()
+            }
+            _ => onboard_fix(catalog, id),
+        });
         if svc.is_some() {
             f = f.evidence(format!("service view: {service_label}"));
         }

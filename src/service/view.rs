@@ -20,6 +20,11 @@ pub struct ServiceOptions {
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum State {
     NotInstalled,
+    /// A definition exists where the gateway's would be, but it cannot be read or
+    /// parsed (the service manager refuses it too): `error` names file and line.
+    Unparsable {
+        error: String,
+    },
     /// Defined but no process found.
     Installed,
     Running {
@@ -36,6 +41,9 @@ impl State {
     pub fn describe(&self) -> String {
         match self {
             State::NotInstalled => "not installed".into(),
+            State::Unparsable { error } => {
+                format!("installed, but its definition does not parse: {error}")
+            }
             State::Installed => "installed, not running".into(),
             State::Running { pid } => format!("running (pid {pid})"),
             State::RunningStale { pid, changed } => format!(
@@ -221,7 +229,13 @@ pub fn discover(cli: &Environment, opts: &ServiceOptions) -> ServiceView {
             }
             view.environment = from_definition;
         }
-        (None, None) => {}
+        (None, None) => {
+            if let Some(error) = view.errors.first() {
+                view.state = State::Unparsable {
+                    error: error.clone(),
+                };
+            }
+        }
     }
     view
 }

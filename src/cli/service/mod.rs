@@ -874,7 +874,9 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     println!(
         "process: {}",
         match &view.state {
-            State::NotInstalled | State::Installed => "not running".to_string(),
+            State::NotInstalled | State::Unparsable { .. } | State::Installed => {
+                "not running".to_string()
+            }
             s => s.describe(),
         }
     );
