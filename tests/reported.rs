@@ -428,3 +428,83 @@ fn the_dotenv_layer_reads_values_as_python_dotenv_does() {
         }
     }
 }
+
+// Kind 5: exposure needs authentication (reported/08), by every way to reach it.
+
+#[test]
+fn a_network_bind_without_auth_is_refused_everywhere() {
+    let mut sb = Sandbox::new();
+    let before = "[meta]\nversion = 1\n[gateway.auth]\nmode = \"none\"\n";
+    sb.write_config(before);
+    let r = sb.run(&["config", "set", "gateway.bind", "lan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("listens on the network, but `gateway.auth.mode` is \"none\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sb.read_config(), before);
+    // The file itself: validate locates it, doctor names it, the gateway refuses.
+    sb.write_config(
+        "[meta]\nversion = 1\n[gateway]\nbind = \"0.0.0.0\"\n[gateway.auth]\nmode = \"none\"\n",
+    );
+    let v = sb.run(&["config", "validate"]);
+    assert_eq!(v.code, 1);
+    assert!(v.stderr.contains("config.toml:4:8"), "{}", v.stderr);
+    let d = sb.run(&["doctor"]);
+    assert_eq!(d.code, 1);
+    assert!(d.stdout.contains("unauthenticated"), "{}", d.stdout);
+    assert_eq!(sb.run(&["gateway", "run"]).code, 78);
+    // Loopback addresses are fine.
+    sb.write_config(
+        "[meta]\nversion = 1\n[gateway]\nbind = \"127.0.0.1\"\n[gateway.auth]\nmode = \"none\"\n",
+    );
+    assert_eq!(sb.run(&["config", "validate"]).code, 0);
+    // An environment override and --set reach it too.
+    sb.set_var("CLAWCTL__GATEWAY__BIND", "lan");
+    let v = sb.run(&["config", "validate"]);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stderr.contains("env:CLAWCTL__GATEWAY__BIND"),
+        "{}",
+        v.stderr
+    );
+    sb.vars.remove("CLAWCTL__GATEWAY__BIND");
+    assert_eq!(
+        sb.run(&["--set", "gateway.bind=::", "gateway", "run"]).code,
+        78
+    );
+}
+
+#[test]
+fn an_import_of_an_exposed_unauthenticated_gateway_is_refused() {
+    let sb = Sandbox::new();
+    let oc = sb.home().join(".openclaw");
+    std::fs::create_dir_all(&oc).unwrap();
+    std::fs::write(
+        oc.join("openclaw.json"),
+        "{ gateway: { bind: \"lan\", auth: { mode: \"none\" } } }\n",
+    )
+    .unwrap();
+    let r = sb.run(&["import", oc.join("openclaw.json").to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("listens on the network"), "{}", r.stderr);
+    assert!(!sb.config_path().exists());
+}
+
+#[test]
+fn password_mode_needs_a_password_somewhere() {
+    let mut sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[gateway.auth]\nmode = \"password\"\n");
+    let v = sb.run(&["config", "validate"]);
+    assert_eq!(v.code, 1, "{}", v.all());
+    assert!(
+        v.stderr
+            .contains("is \"password\" but no password is set anywhere"),
+        "{}",
+        v.stderr
+    );
+    sb.set_var("CLAWCTL_GATEWAY_TOKEN", "tok-0123456789abcdefghij");
+    assert_eq!(sb.run(&["config", "validate"]).code, 0);
+}

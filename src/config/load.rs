@@ -573,12 +573,13 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
     // credentials.toml is not a layer of values, but keys come from it: a file that
     // does not parse or cannot be read makes the setup invalid (the gateway refuses
     // it), and is named here rather than as "profile missing" later.
-    if !opts.file_only {
+    let store = (!opts.file_only).then(|| {
         let store = crate::secrets::credentials::Store::read(&paths.credentials);
-        if let Some(d) = store.error_diagnostic {
-            diagnostics.push(d);
+        if let Some(d) = &store.error_diagnostic {
+            diagnostics.push(d.clone());
         }
-    }
+        store
+    });
 
     // Layer 4: process environment, one provider per variable.
     for (name, value) in &env.vars {
@@ -682,6 +683,9 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         }
     }
     crate::config::validate::check_cross_fields(&mut loaded);
+    if let Some(store) = &store {
+        crate::config::validate::check_password(&mut loaded, store);
+    }
     Ok(loaded)
 }
 
