@@ -508,3 +508,94 @@ fn password_mode_needs_a_password_somewhere() {
     sb.set_var("CLAWCTL_GATEWAY_TOKEN", "tok-0123456789abcdefghij");
     assert_eq!(sb.run(&["config", "validate"]).code, 0);
 }
+
+// Kind 6: a rewrite never removes the last copy of a secret (reported/10).
+
+fn hand_written_unit(sb: &Sandbox, env_lines: &str) {
+    let dir = sb.home().join(".config/systemd/user");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("clawctl-gateway.service"),
+        format!(
+            "[Unit]\nDescription=clawctl gateway (set up by hand)\n[Service]\nExecStart={} gateway run\nEnvironment=CLAWCTL_HOME=%h/.config/clawctl\n{env_lines}[Install]\nWantedBy=default.target\n",
+            env!("CARGO_BIN_EXE_clawctl")
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn reinstall_moves_the_only_copy_of_a_key_into_credentials() {
+    const KEY: &str = "sk-proj-test00000000000000000000000000000000000000";
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[gateway.auth]\nmode = \"none\"\n");
+    hand_written_unit(&sb, &format!("Environment=OPENAI_API_KEY={KEY}\n"));
+    assert_eq!(sb.run(&["models", "status", "--check"]).code, 0);
+    let r = sb.run(&[
+        "service",
+        "install",
+        "--platform",
+        "systemd",
+        "--force",
+        "--no-start",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.all().contains("moved OPENAI_API_KEY (sk-proj-… (sha256:"),
+        "{}",
+        r.all()
+    );
+    assert!(r.all().contains("as profile openai:default"), "{}", r.all());
+    assert!(!r.all().contains(KEY), "{}", r.all());
+    let creds = sb.clawctl_home().join("credentials.toml");
+    assert!(std::fs::read_to_string(&creds).unwrap().contains(KEY));
+    assert_eq!(mode_of(&creds), 0o600);
+    assert_eq!(sb.run(&["models", "status", "--check"]).code, 0);
+}
+
+#[test]
+fn reinstall_keeps_the_gateway_token_and_warns_when_another_copy_takes_over() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"${OPENAI_API_KEY}\"\n[gateway.auth]\nmode = \"token\"\n");
+    // The token is only in the unit; the OpenAI key is in the unit and (another one)
+    // in credentials.toml, which the config reaches once ${OPENAI_API_KEY} is gone.
+    hand_written_unit(
+        &sb,
+        "Environment=CLAWCTL_GATEWAY_TOKEN=tok-unit-0123456789abcdefghij\nEnvironment=OPENAI_API_KEY=sk-proj-UNITUNIT0000000000000000000000000000000\n",
+    );
+    let r = sb.run_stdin(
+        &[
+            "config",
+            "set",
+            "models.providers.openai.api_key",
+            "--stdin",
+        ],
+        Some("sk-proj-STORESTORE000000000000000000000000000000"),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"${OPENAI_API_KEY}\"\n[gateway.auth]\nmode = \"token\"\n");
+    let r = sb.run(&[
+        "service",
+        "install",
+        "--platform",
+        "systemd",
+        "--force",
+        "--no-start",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.all().contains("moved CLAWCTL_GATEWAY_TOKEN")
+            && r.all().contains("as profile gateway:default"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.all()
+            .contains("OPENAI_API_KEY in the old definition was the openai key the service used"),
+        "{}",
+        r.all()
+    );
+    assert!(!r.all().contains("UNITUNIT") && !r.all().contains("STORESTORE"));
+    let creds = std::fs::read_to_string(sb.clawctl_home().join("credentials.toml")).unwrap();
+    assert!(creds.contains("tok-unit-0123456789abcdefghij"));
+}
