@@ -524,13 +524,8 @@ fn hand_written_unit(sb: &Sandbox, env_lines: &str) {
     .unwrap();
 }
 
-#[test]
-fn reinstall_moves_the_only_copy_of_a_key_into_credentials() {
-    const KEY: &str = "sk-proj-test00000000000000000000000000000000000000";
-    let sb = Sandbox::new();
-    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[gateway.auth]\nmode = \"none\"\n");
-    hand_written_unit(&sb, &format!("Environment=OPENAI_API_KEY={KEY}\n"));
-    assert_eq!(sb.run(&["models", "status", "--check"]).code, 0);
+/// `service install --force` over the hand-written unit; it must succeed.
+fn reinstall(sb: &Sandbox) -> Run {
     let r = sb.run(&[
         "service",
         "install",
@@ -540,6 +535,17 @@ fn reinstall_moves_the_only_copy_of_a_key_into_credentials() {
         "--no-start",
     ]);
     assert_eq!(r.code, 0, "{}", r.all());
+    r
+}
+
+#[test]
+fn reinstall_moves_the_only_copy_of_a_key_into_credentials() {
+    const KEY: &str = "sk-proj-test00000000000000000000000000000000000000";
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[gateway.auth]\nmode = \"none\"\n");
+    hand_written_unit(&sb, &format!("Environment=OPENAI_API_KEY={KEY}\n"));
+    assert_eq!(sb.run(&["models", "status", "--check"]).code, 0);
+    let r = reinstall(&sb);
     assert!(
         r.all().contains("moved OPENAI_API_KEY (sk-proj-… (sha256:"),
         "{}",
@@ -574,15 +580,7 @@ fn reinstall_keeps_the_gateway_token_and_warns_when_another_copy_takes_over() {
     );
     assert_eq!(r.code, 0, "{}", r.all());
     sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"${OPENAI_API_KEY}\"\n[gateway.auth]\nmode = \"token\"\n");
-    let r = sb.run(&[
-        "service",
-        "install",
-        "--platform",
-        "systemd",
-        "--force",
-        "--no-start",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.all());
+    let r = reinstall(&sb);
     assert!(
         r.all().contains("moved CLAWCTL_GATEWAY_TOKEN")
             && r.all().contains("as profile gateway:default"),
