@@ -597,3 +597,52 @@ fn reinstall_keeps_the_gateway_token_and_warns_when_another_copy_takes_over() {
     let creds = std::fs::read_to_string(sb.clawctl_home().join("credentials.toml")).unwrap();
     assert!(creds.contains("tok-unit-0123456789abcdefghij"));
 }
+
+// Kind 11: every secret with several copies is compared (the gateway token too).
+
+#[test]
+fn copies_of_the_gateway_token_that_differ_are_named_with_the_winner() {
+    let mut sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[gateway.auth]\nmode = \"token\"\n");
+    let r = sb.run_stdin(
+        &["config", "set", "gateway.auth.token", "--stdin"],
+        Some("tok-STORED-0123456789abcdefghij"),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    // A second copy in the home .env, another in the shell.
+    std::fs::write(
+        sb.clawctl_home().join(".env"),
+        "CLAWCTL_GATEWAY_TOKEN=tok-DOTENV-0123456789abcdefghij\n",
+    )
+    .unwrap();
+    let d = sb.run(&["doctor"]);
+    assert!(
+        d.stdout
+            .contains("this shell: copies of the gateway token differ; the first one wins"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        d.stdout
+            .contains("from ~/.config/clawctl/credentials.toml profile gateway:default"),
+        "{}",
+        d.stdout
+    );
+    assert!(d.stdout.contains("evidence: wins: "), "{}", d.stdout);
+    assert!(d.stdout.contains(".env:1"), "{}", d.stdout);
+    // The service definition holds yet another one.
+    let dir = sb.home().join(".config/systemd/user");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("clawctl-gateway.service"), "[Service]\nExecStart=/bin/true gateway run\nEnvironment=CLAWCTL_GATEWAY_TOKEN=tok-UNIT-0123456789abcdefghijk\n").unwrap();
+    sb.set_var("CLAWCTL_GATEWAY_TOKEN", "tok-SHELL-0123456789abcdefghij");
+    let d = sb.run(&["doctor"]);
+    assert!(
+        d.stdout
+            .contains("the service: copies of the gateway token differ"),
+        "{}",
+        d.stdout
+    );
+    for s in ["STORED", "DOTENV", "UNIT-0", "SHELL-0"] {
+        assert!(!d.all().contains(s), "{s}: {}", d.all());
+    }
+}
