@@ -646,3 +646,64 @@ fn copies_of_the_gateway_token_that_differ_are_named_with_the_winner() {
         assert!(!d.all().contains(s), "{s}: {}", d.all());
     }
 }
+
+// Kind 3: writes the service will not see are said so.
+
+fn unit_pinning_home(sb: &Sandbox, home: &std::path::Path) {
+    let dir = sb.home().join(".config/systemd/user");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("clawctl-gateway.service"),
+        format!(
+            "[Service]\nExecStart=/bin/true gateway run\nEnvironment=CLAWCTL_HOME={}\n",
+            home.display()
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_write_the_service_does_not_read_ends_with_a_warning_and_the_fix() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n[gateway.auth]\nmode = \"none\"\n");
+    let other = sb.dir.path().join("other-home");
+    std::fs::create_dir_all(&other).unwrap();
+    unit_pinning_home(&sb, &other);
+    let r = sb.run(&["config", "set", "gateway.port", "19001"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let want = format!(
+        "warning: the gateway service will not see this change: it reads {}",
+        other.join("config.toml").display()
+    );
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("fix: clawctl service install --force"),
+        "{}",
+        r.stderr
+    );
+    // A secret: credentials.toml is named too, with the service's own.
+    let r = sb.run_stdin(
+        &[
+            "config",
+            "set",
+            "models.providers.openai.api_key",
+            "--stdin",
+        ],
+        Some("sk-proj-0123456789abcdefghijklmnopqrstuvwxyz"),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr.contains(&format!(
+            "it reads {}",
+            other.join("credentials.toml").display()
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = sb.run(&["config", "unset", "gateway.port"]);
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    // The same files: nothing to say.
+    unit_pinning_home(&sb, &sb.clawctl_home());
+    let r = sb.run(&["config", "set", "gateway.port", "19002"]);
+    assert!(!r.stderr.contains("will not see"), "{}", r.stderr);
+}

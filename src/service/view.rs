@@ -307,3 +307,43 @@ pub fn modified_after(path: &Path, t: SystemTime) -> bool {
         .and_then(|m| m.modified())
         .is_ok_and(|m| m > t)
 }
+
+/// The files written by a command that the service does not read: for each, a
+/// sentence naming the file the service reads instead and the fix. `service` is the
+/// environment of the service's next start (its definition), `written` the files the
+/// command changed (config.toml, credentials.toml, .env).
+pub fn writes_not_seen(
+    cli: &Environment,
+    service: &Environment,
+    written: &[PathBuf],
+) -> Vec<String> {
+    let Ok(paths) = crate::env::paths::Paths::resolve(service, None) else {
+        return Vec::new();
+    };
+    let same = |a: &Path, b: &Path| {
+        a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    };
+    let reads = [
+        ("config", &paths.config),
+        ("credentials", &paths.credentials),
+        (".env", &paths.dotenv),
+    ];
+    written
+        .iter()
+        .filter(|w| !reads.iter().any(|(_, r)| same(w, r)))
+        .map(|w| {
+            let name = w.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let instead = reads
+                .iter()
+                .find(|(_, r)| r.file_name().is_some_and(|n| n.to_string_lossy() == name))
+                .map(|(_, r)| *r)
+                .unwrap_or(&paths.config);
+            format!(
+                "the gateway service will not see this change: it reads {} ({}), not {}; fix: clawctl service install --force && clawctl gateway restart (so the service reads this shell's files)",
+                cli.display_path(instead),
+                service.origin,
+                cli.display_path(w)
+            )
+        })
+        .collect()
+}
