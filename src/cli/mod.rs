@@ -138,6 +138,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Warnings for files this command wrote that the installed gateway service does
+    /// not read (none when no service is found).
+    pub fn writes_not_seen(&self, written: &[std::path::PathBuf]) -> Vec<String> {
+        let Some(env) = self
+            .views(true)
+            .ok()
+            .and_then(|v| v.next_start_environment())
+        else {
+            return Vec::new();
+        };
+        crate::service::view::writes_not_seen(&self.env, &env, written)
+    }
+
     /// The CLI view and the service view from the global options: the one way a
     /// command gets them, so every command reports an unreadable `--service-file`
     /// or `--pid` the same way. `fast`: read-only commands skip the schema pass.

@@ -229,7 +229,12 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     }
     // A fresh machine: the table below is all defaults and "MISSING"; say the one next step.
     let fresh = cli.loaded.is_valid()
-        && crate::doctor::nothing_configured(&cli.loaded, &cli.store, service.is_some());
+        && crate::doctor::nothing_configured(
+            &cli.loaded,
+            &cli.store,
+            // A definition that does not parse is still a service someone set up.
+            service.is_some() || !view.errors.is_empty(),
+        );
     if fresh {
         println!(
             "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",

@@ -223,6 +223,9 @@ pub fn finish(
     if !unchanged && !dry_run && affects_keys {
         warnings.extend(view_warnings(ctx));
     }
+    if !unchanged && !dry_run {
+        warnings.extend(ctx.writes_not_seen(&applied.files()));
+    }
     if json_out {
         print_json(&json!({
             "key": key.to_string(),
