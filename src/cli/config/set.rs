@@ -14,6 +14,7 @@ use crate::write::transaction::{Applied, NewCredential, edit_config};
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// The key, e.g. `agents.defaults.model.primary`, `models.providers."my.proxy".base_url`, `a.list[0]`.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::cli::completions::complete_key))]
     pub key: KeyPath,
     /// The value, typed by the schema: `8080` is an integer for `gateway.port`, a string
     /// for a string key. Arrays and tables in TOML or JSON syntax: '["a/b","c/d"]'.
