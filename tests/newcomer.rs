@@ -524,6 +524,15 @@ mod pty {
         String::from_utf8_lossy(&b).into_owned()
     }
 
+    /// Whether the pseudo-terminal is in line mode (ICANON), as a shell leaves it.
+    fn canonical(s: &Session) -> bool {
+        use std::os::fd::AsRawFd;
+        let f = s.get_process().get_raw_handle().unwrap();
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(f.as_raw_fd(), &mut t) }, 0);
+        t.c_lflag & libc::ICANON != 0
+    }
+
     fn exit_code(s: &mut Session) -> i32 {
         match s.get_process().wait().unwrap() {
             expectrl::WaitStatus::Exited(_, c) => c,
@@ -627,12 +636,17 @@ mod pty {
     }
 
     #[test]
-    fn ctrl_c_at_the_hidden_prompt_restores_echo() {
+    fn ctrl_c_at_the_hidden_prompt_restores_the_terminal() {
         let sb = Sandbox::new();
         let mut s = spawn(&sb, &["onboard", "--auth-choice", "moonshot-api-key"]);
         s.expect("(hidden").unwrap();
+        // Line editing (ICANON) is off while the key is read, key by key...
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!canonical(&s));
         s.send("sk-partial\x03").unwrap();
         s.expect(Eof).unwrap();
+        // ...and the terminal is back as it was after Ctrl-C.
+        assert!(canonical(&s));
         assert_eq!(exit_code(&mut s), 130);
         assert!(credentials(&sb).is_empty());
     }
@@ -666,5 +680,43 @@ mod pty {
         let out = text(&s.expect(Eof).unwrap());
         assert!(out.contains("replaced the stored"), "{out}");
         assert!(credentials(&sb).contains(KEY_B));
+    }
+
+    #[test]
+    fn ctrl_c_during_the_probe_comes_after_the_stored_lines() {
+        let hole = FakeProvider::black_hole();
+        let mut sb = Sandbox::new();
+        fake_catalog(&mut sb, &hole.base_url());
+        sb.set_var("MOONSHOT_API_KEY", KEY_A);
+        let mut s = spawn(&sb, &["onboard", "--auth-choice", "moonshot-api-key"]);
+        // What was written is said before the slow probe starts.
+        s.expect("stored the Moonshot").unwrap();
+        s.expect("probing moonshot").unwrap();
+        s.send("\x03").unwrap();
+        let out = text(&s.expect(Eof).unwrap());
+        assert!(out.contains("interrupted (Ctrl-C)"), "{out}");
+        assert!(out.contains("\x1b[?25h"), "cursor shown: {out:?}");
+        assert_eq!(exit_code(&mut s), 130);
+        assert!(credentials(&sb).contains(KEY_A));
+    }
+
+    #[test]
+    fn config_set_stdin_on_a_terminal_asks_hidden() {
+        let sb = Sandbox::new();
+        let mut s = spawn(
+            &sb,
+            &[
+                "config",
+                "set",
+                "models.providers.moonshot.api_key",
+                "--stdin",
+            ],
+        );
+        s.expect("(hidden").unwrap();
+        s.send(format!("{KEY_A}\r")).unwrap();
+        let out = text(&s.expect(Eof).unwrap());
+        assert!(!out.contains("NEWCOMERAAAA"), "echoed: {out}");
+        assert!(out.contains("credentials.toml: stored"), "{out}");
+        assert!(credentials(&sb).contains(KEY_A));
     }
 }
