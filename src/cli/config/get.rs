@@ -11,6 +11,7 @@ use crate::config::schema;
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The key, e.g. `gateway.port` or `models.providers."my.proxy".base_url`.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::cli::completions::complete_key))]
     pub key: KeyPath,
     /// Also print where the value comes from.
     #[arg(long)]
