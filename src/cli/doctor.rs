@@ -60,10 +60,10 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
         return Ok(if errors > 0 { 1 } else { 0 });
     }
     for a in &applied {
-        println!("fixed: {a}");
+        crate::outln!("fixed: {a}");
     }
     if findings.is_empty() {
-        println!("no problems found");
+        crate::outln!("no problems found");
     }
     for f in &findings {
         let tag = match f.severity {
@@ -71,16 +71,16 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
             Severity::Warning => "warning",
             Severity::Info => "note",
         };
-        println!("{tag}: {}", f.message);
+        crate::outln!("{tag}: {}", f.message);
         for e in &f.evidence {
-            println!("    evidence: {e}");
+            crate::outln!("    evidence: {e}");
         }
         if let Some(fix) = &f.fix {
-            println!("    fix: {fix}");
+            crate::outln!("    fix: {fix}");
         }
     }
     if errors > 0 {
-        println!("{errors} error(s)");
+        crate::outln!("{errors} error(s)");
     }
     Ok(if errors > 0 { 1 } else { 0 })
 }

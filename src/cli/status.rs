@@ -169,9 +169,9 @@ fn or_invalid(l: &Loaded, key: &[&str], value: impl FnOnce() -> String) -> Strin
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     if let Some(h) = super::openclaw::hint(ctx) {
         if args.json {
-            eprintln!("note: {h}");
+            crate::errln!("note: {h}");
         } else {
-            println!("note: {h}");
+            crate::outln!("note: {h}");
         }
     }
     let views = ctx.views(true)?;
@@ -227,25 +227,25 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     let fresh = cli.loaded.is_valid()
         && crate::doctor::nothing_configured(&cli.loaded, &cli.store, service.is_some());
     if fresh {
-        println!(
+        crate::outln!(
             "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",
             cli.loaded.env.display_path(&cli.loaded.paths.config)
         );
-        println!();
+        crate::outln!();
     }
-    println!("service: {state}");
+    crate::outln!("service: {state}");
     for e in &view.evidence {
-        println!("  from {e}");
+        crate::outln!("  from {e}");
     }
     if let Some(r) = running {
-        println!(
+        crate::outln!(
             "  running gateway pid {} loaded {} (receipt {})",
             r.receipt.pid,
             ctx.env.display_path(&r.receipt.config_path),
             ctx.env.display_path(&r.receipt_path)
         );
         for d in &r.drift {
-            println!("  ! {}", d.sentence());
+            crate::outln!("  ! {}", d.sentence());
         }
     }
     let w = cli_rows.iter().map(|r| r.label.len()).max().unwrap_or(10);
@@ -255,8 +255,8 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         .max()
         .unwrap_or(10)
         .clamp(10, 60);
-    println!();
-    println!(
+    crate::outln!();
+    crate::outln!(
         "  {:w$}  {:cw$}  {}",
         "",
         "this shell",
@@ -277,14 +277,14 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
             .as_ref()
             .map(|r| r[i].value.as_str())
             .unwrap_or("-");
-        println!(
+        crate::outln!(
             "{} {k:w$}  {v:cw$}  {s}",
             if differs[i] { "!" } else { " " }
         );
     }
     if differs.iter().any(|d| *d) {
-        println!();
-        println!(
+        crate::outln!();
+        crate::outln!(
             "lines marked ! differ between this shell and the service: `clawctl doctor` says what to do"
         );
     }

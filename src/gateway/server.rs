@@ -137,7 +137,7 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
     let state = match prepare(env, &opts.load, started) {
         Ok(s) => s,
         Err(diag) => {
-            eprintln!("{diag}");
+            crate::errln!("{diag}");
             log::msg("error", "the config is invalid; not starting (exit 78)");
             return EXIT_CONFIG;
         }
@@ -384,7 +384,7 @@ fn reload(
     let old_listen = app.current().state.listen.clone();
     let new = match prepare(env, &opts.load, started) {
         Err(diag) => {
-            eprintln!("{diag}");
+            crate::errln!("{diag}");
             log::msg(
                 "error",
                 "reload refused: the new config is invalid; still serving the previous one",

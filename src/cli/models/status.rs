@@ -16,6 +16,7 @@ use crate::config::model::{ApiStyle, split_model_ref};
 use crate::providers::catalog::Catalog;
 use crate::providers::probe::{self, ProbeTarget};
 use crate::secrets::credentials::Resolved;
+use crate::secrets::mask::SecretValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum View {
@@ -72,14 +73,27 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
     let region = entry
         .and_then(|e| e.region_for_url(&base_url))
         .map(|r| r.name.clone());
+    // credentials.toml is read only when a header refers to it (`doctor --fix` moves
+    // literal secret headers there).
+    let store = std::cell::OnceCell::new();
     let headers = cfg
         .map(|c| {
             c.headers
                 .iter()
                 .map(|(k, v)| {
-                    let v = match crate::secrets::mask::parse_env_ref(v) {
-                        Some(name) => loaded.env.vars.get(name).cloned().unwrap_or_default(),
-                        None => v.clone(),
+                    use secrecy::ExposeSecret;
+                    let v = match crate::secrets::mask::classify(v) {
+                        SecretValue::EnvRef(name) => {
+                            loaded.env.vars.get(name).cloned().unwrap_or_default()
+                        }
+                        SecretValue::CredRef(id) => store
+                            .get_or_init(|| {
+                                crate::secrets::credentials::Store::read(&loaded.paths.credentials)
+                            })
+                            .get(id)
+                            .map(|c| c.secret.expose_secret().to_string())
+                            .unwrap_or_default(),
+                        _ => v.clone(),
                     };
                     (k.clone(), v)
                 })
@@ -284,7 +298,7 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let catalog = &views.catalog;
     let cli = &views.cli.loaded;
     if !cli.is_valid() {
-        eprintln!("{}", cli.render_diagnostics());
+        crate::errln!("{}", cli.render_diagnostics());
     }
     let service = views.service.as_ref();
     let mut ids = views.providers();
@@ -395,12 +409,12 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         print_human(cli, service.map(|s| s.label()), &rows);
         if let Some(r) = &views.running {
             for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
-                println!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
+                crate::outln!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
             }
         }
     }
     if let Some(why) = &unroutable {
-        eprintln!("error: {why}");
+        crate::errln!("error: {why}");
     }
     let fail = (do_probe && any_probe_failed)
         || (args.check && check_failed)
@@ -409,21 +423,21 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
 }
 
 fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
-    println!(
+    crate::outln!(
         "default model: {}",
         cli.config.primary_model().unwrap_or("(not set)")
     );
     if !cli.config.fallback_models().is_empty() {
-        println!("fallbacks: {}", cli.config.fallback_models().join(", "));
+        crate::outln!("fallbacks: {}", cli.config.fallback_models().join(", "));
     }
     match service {
-        Some(s) => println!("service view: {s}"),
-        None => println!("service view: no gateway service found (CLI view only)"),
+        Some(s) => crate::outln!("service view: {s}"),
+        None => crate::outln!("service view: no gateway service found (CLI view only)"),
     }
     for (id, c, s, ep, drift, p) in rows {
-        println!();
+        crate::outln!();
         let users = users_of(cli, id);
-        println!(
+        crate::outln!(
             "{id}{}",
             if users.is_empty() {
                 String::new()
@@ -432,7 +446,7 @@ fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
             }
         );
         if let Some(e) = ep {
-            println!(
+            crate::outln!(
                 "  endpoint: {} [{}]{}",
                 e.base_url,
                 e.api.as_str(),
@@ -447,12 +461,12 @@ fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
             print_keys("service", s);
         }
         if *drift {
-            println!("  ! the service would use a different key than this shell");
+            crate::outln!("  ! the service would use a different key than this shell");
         }
         if let Some(p) = p {
-            println!("  probe: {}", p.summary);
+            crate::outln!("  probe: {}", p.summary);
             for f in &p.findings {
-                println!("  ! {f}");
+                crate::outln!("  ! {f}");
             }
         }
     }
@@ -460,27 +474,27 @@ fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
 
 fn print_keys(view: &str, r: &Resolved) {
     match r.winner() {
-        Some(w) => println!("  {view} key: {} from {}", w.describe(), w.location),
-        None if !r.needs_key => println!("  {view} key: none needed"),
+        Some(w) => crate::outln!("  {view} key: {} from {}", w.describe(), w.location),
+        None if !r.needs_key => crate::outln!("  {view} key: none needed"),
         None => {
             let why = r
                 .sources
                 .iter()
                 .find_map(|s| s.problem.clone())
                 .unwrap_or_else(|| "no key found".into());
-            println!("  {view} key: MISSING — {why}");
+            crate::outln!("  {view} key: MISSING — {why}");
         }
     }
     for s in r.sources.iter().filter(|s| !s.wins) {
         if !s.usable() {
-            println!(
+            crate::outln!(
                 "    also tried: {} — {}",
                 s.location,
                 s.problem.as_deref().unwrap_or("missing")
             );
             continue;
         }
-        println!(
+        crate::outln!(
             "    also: {} from {}{}",
             s.describe(),
             s.location,
