@@ -712,3 +712,35 @@ fn three_gateways_follow_a_fleet_set_and_a_killed_one_leaves() {
     let j = op.json(&["fleet", "status", "--json"]);
     assert_eq!(members(&j).len(), 1, "{j}");
 }
+
+/// etcd stopped: a gateway starts and serves on the cached layer, `status` says so;
+/// when etcd is back the gateway publishes itself and leaves the cache behind.
+#[test]
+fn a_gateway_serves_on_the_cached_layer_while_etcd_is_down() {
+    let Some(mut etcd) = Etcd::start() else {
+        return;
+    };
+    let sb = sandbox(&etcd);
+    let port = free_port();
+    sb.write_config(
+        "[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n\n[gateway]\nbind = \"loopback\"\n\n[gateway.auth]\nmode = \"none\"\n",
+    );
+    ok(&sb.run(&["fleet", "set", "gateway.port", &port.to_string()]));
+    // The first read caches the layer.
+    ok(&sb.run(&["config", "get", "gateway.port"]));
+    etcd.stop();
+    // The port comes from the fleet layer: served from the cache.
+    let _d = Daemon::start(sb.command(&["gateway", "run"]), port);
+    let r = sb.run(&["status"]);
+    assert!(r.stdout.contains("from the CACHE"), "{}", r.all());
+    etcd.restart();
+    let start = Instant::now();
+    loop {
+        let j = sb.json(&["fleet", "status", "--json"]);
+        if j["members"][0]["fleet_cached"] == false {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "{j}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
