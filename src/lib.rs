@@ -18,6 +18,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dialect;
 pub mod doctor;
 pub mod env;
 pub mod failure;

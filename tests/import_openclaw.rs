@@ -911,3 +911,78 @@ fn sibling_keys_need_an_object_to_merge_into() {
     assert_eq!(e.line(), Some(2));
     assert!(e.message.contains("sibling keys"), "{e}");
 }
+
+/// Issue 15: `clawctl import` of every shared-corpus config either succeeds (with
+/// warnings for what it cannot map) or fails with a located error (syntax, a shape
+/// that is not OpenClaw's, a missing `$include` target) — never because a provider
+/// is missing from the catalog (11 of 60 were refused for that before).
+#[test]
+fn every_corpus_config_imports_through_the_cli_or_fails_located() {
+    let Some(dir) = shared_corpus() else {
+        eprintln!("../shared/corpus/openclaw is absent; skipped");
+        return;
+    };
+    let mut ok = 0;
+    let mut located = Vec::new();
+    for f in corpus_files(&dir) {
+        let sb = crate::common::Sandbox::new();
+        let run = sb.run(&[
+            "import",
+            "--dry-run",
+            "--from",
+            "openclaw",
+            &f.display().to_string(),
+        ]);
+        if run.code == 0 {
+            ok += 1;
+            continue;
+        }
+        let all = run.all();
+        assert!(
+            !all.contains("neither in the catalog") && !all.contains("not in the catalog"),
+            "{}: refused for a provider the catalog lacks:\n{all}",
+            f.display()
+        );
+        assert!(
+            all.contains(&format!("{}:", f.display())),
+            "{}: the error names no file and line:\n{all}",
+            f.display()
+        );
+        located.push(f.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    // 006 (ES6 escape), 013 and 041 (not OpenClaw's shape), 048 (docs fragment whose
+    // `$include` targets are absent).
+    assert_eq!(
+        located,
+        [
+            "006-json5-backtick-string-zai-deepseek.json5",
+            "013-wrong-shape-agents-map.json5",
+            "041-json5-hallucinated-schema.json5",
+            "048-docs-include-directive.json5"
+        ],
+        "{ok} imported"
+    );
+}
+
+/// A model reference whose provider nobody defines is left out with a warning that
+/// carries the fix; the rest of the config imports (corpus 028: `claude-cli/…`).
+#[test]
+fn unknown_provider_in_the_default_model_is_a_warning_with_the_fix() {
+    let r = import_text(
+        r#"{ agents: { defaults: { model: { primary: "claude-cli/claude-sonnet-4-6", fallbacks: ["moonshot/kimi-k2.5"] } } } }"#,
+    )
+    .unwrap();
+    assert!(warned(&r, "uses provider `claude-cli`"), "{:?}", r.warnings);
+    assert!(warned(
+        &r,
+        "clawctl config set models.providers.claude-cli.base_url"
+    ));
+    assert!(
+        unmapped_reason(&r, "agents.defaults.model.primary").is_some(),
+        "{:?}",
+        r.unmapped
+    );
+    let cfg = config_of(&r);
+    assert_eq!(cfg.primary_model(), None);
+    assert_eq!(cfg.fallback_models(), ["moonshot/kimi-k2.5".to_string()]);
+}

@@ -15,10 +15,27 @@ pub struct DoctorArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Do not wrap long lines to the terminal's width.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
-    Ok(doctor::check(&ctx.views(false)?))
+    let mut findings = doctor::check(&ctx.views(false)?);
+    if let Some(h) = super::openclaw::hint(ctx) {
+        findings.insert(
+            0,
+            Finding {
+                code: "openclaw-install-found",
+                severity: Severity::Info,
+                message: h,
+                evidence: Vec::new(),
+                fix: None,
+                auto_fix: None,
+            },
+        );
+    }
+    Ok(findings)
 }
 
 pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
@@ -51,16 +68,21 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
     if findings.is_empty() {
         println!("no problems found");
     }
+    use super::style::{self, paint, wrap};
+    let width = style::width(&ctx.env, args.wide);
     for f in &findings {
-        let tag = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "note",
+        let (tag, st) = match f.severity {
+            Severity::Error => ("error", style::ERROR),
+            Severity::Warning => ("warning", style::WARNING),
+            Severity::Info => ("note", style::NOTE),
         };
-        println!("{tag}: {}", f.message);
+        // Wrapped before painting, so escape codes do not count as columns.
+        let text = wrap(&format!("{tag}: {}", f.message), width, 4);
+        println!("{}{}", paint(st, tag), &text[tag.len()..]);
         for e in &f.evidence {
-            println!("    evidence: {e}");
+            println!("{}", wrap(&format!("    evidence: {e}"), width, 4));
         }
+        // A fix is a command to copy: never broken across lines.
         if let Some(fix) = &f.fix {
             println!("    fix: {fix}");
         }

@@ -56,6 +56,13 @@ pub fn run(ctx: &Ctx, args: MigrateArgs) -> Outcome {
         }
     };
 
+    if migrated.written {
+        let mut written = vec![migrated.config.clone()];
+        if migrated.credentials_changed {
+            written.push(paths.credentials.clone());
+        }
+        notes.extend(ctx.writes_not_seen(&written));
+    }
     let code = if migrated.invalid.is_some() { 1 } else { 0 };
     if args.json {
         print_json(&to_json(&migrated, moved.as_ref(), &notes, args.dry_run));

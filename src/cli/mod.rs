@@ -15,6 +15,7 @@ mod interrupt;
 mod migrate;
 pub(crate) mod models;
 pub mod onboard;
+mod openclaw;
 pub mod output;
 pub mod progress;
 pub mod prompt;
@@ -22,9 +23,20 @@ pub(crate) mod service;
 mod set_arg;
 pub mod show;
 mod status;
+pub mod style;
 mod transfer;
 
 pub use output::{Failure, Outcome};
+
+/// `clawctl --version`: the package version, the commit and the build date (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CLAWCTL_COMMIT"),
+    " ",
+    env!("CLAWCTL_BUILD_DATE"),
+    ")"
+);
 
 /// Shown under every `--help`; the README's "Exit codes" table says the same.
 const EXIT_CODES: &str = "Exit codes:
@@ -37,7 +49,7 @@ const EXIT_CODES: &str = "Exit codes:
 #[derive(Debug, Parser)]
 #[command(
     name = "clawctl",
-    version,
+    version = VERSION,
     about = "Configure an AI-agent gateway, and see what its running service actually reads",
     long_about = "clawctl manages the configuration of an AI-agent gateway: layered config with the origin of every value, schema validation before every write and restart, credentials the service can read, and the service's own view of it all.",
     after_help = EXIT_CODES
@@ -63,6 +75,10 @@ pub struct GlobalArgs {
     /// Service view: read this running process instead of discovering it.
     #[arg(long, global = true, value_name = "PID")]
     pub pid: Option<u32>,
+    /// Read an OpenClaw install in place (read-only) instead of clawctl's own files;
+    /// also CLAWCTL_TARGET=openclaw.
+    #[arg(long, global = true)]
+    pub openclaw: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,11 +110,13 @@ pub enum Command {
     /// The copies clawctl saves before every write: list them, restore one.
     #[command(subcommand)]
     Backups(backups::BackupsCommand),
-    /// Print a shell completion script.
+    /// Print the shell's completion registration (config keys complete from the schema).
     Completions(completions::CompletionsArgs),
     /// Many gateways on one etcd: the shared layer, its members, drift between them.
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
+    /// Print the man page (roff): clawctl man > ~/.local/share/man/man1/clawctl.1
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +151,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Warnings for files this command wrote that the installed gateway service does
+    /// not read (none when no service is found).
+    pub fn writes_not_seen(&self, written: &[std::path::PathBuf]) -> Vec<String> {
+        let Some(env) = self
+            .views(true)
+            .ok()
+            .and_then(|v| v.next_start_environment())
+        else {
+            return Vec::new();
+        };
+        crate::service::view::writes_not_seen(&self.env, &env, written)
+    }
+
     /// The CLI view and the service view from the global options: the one way a
     /// command gets them, so every command reports an unreadable `--service-file`
     /// or `--pid` the same way. `fast`: read-only commands skip the schema pass.
@@ -147,6 +178,7 @@ impl Ctx {
 }
 
 pub fn main() -> i32 {
+    completions::complete_from_env();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -171,6 +203,14 @@ pub fn main() -> i32 {
             pid: cli.global.pid,
         },
     };
+    style::init(&ctx.env);
+    match crate::dialect::Dialect::select(&ctx.env, cli.global.openclaw) {
+        Ok(crate::dialect::Dialect::OpenClaw) => {
+            return output::finish(openclaw::run(&ctx, cli.command));
+        }
+        Ok(crate::dialect::Dialect::Clawctl) => {}
+        Err(e) => return output::finish(Err(Failure::usage(e.to_string()))),
+    }
     let result = match cli.command {
         Command::Config(c) => match c {
             ConfigCommand::Path(a) => config::path::run(&ctx, a),
@@ -193,6 +233,7 @@ pub fn main() -> i32 {
         Command::Backups(b) => backups::run(&ctx, b),
         Command::Completions(a) => completions::run(a),
         Command::Fleet(f) => fleet::run(&ctx, f),
+        Command::Man(a) => completions::man(a),
     };
     output::finish(result)
 }

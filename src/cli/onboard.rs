@@ -765,6 +765,11 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     } else {
         views
     };
+    if !plan.update_service {
+        for w in ctx.writes_not_seen(&applied.files()) {
+            eprintln!("warning: {w}");
+        }
+    }
     let loaded = &views.cli.loaded;
     let service = super::service::check::key_visibility(&views, &id);
     let probe_failed = probe.as_ref().is_some_and(|p| !p.ok);

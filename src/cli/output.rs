@@ -11,11 +11,27 @@ pub fn finish(result: Outcome) -> i32 {
         Err(f) => {
             let mut err = std::io::stderr().lock();
             let msg = f.message.trim_end();
-            if msg.starts_with("error") || msg.starts_with("warning") {
-                let _ = writeln!(err, "{msg}");
+            // The "error:"/"warning:" tag styled as clap styles its own.
+            let (tag, rest) = if let Some(r) = msg.strip_prefix("error:") {
+                ("error:", r)
+            } else if let Some(r) = msg.strip_prefix("warning:") {
+                ("warning:", r)
+            } else if f.code == 130 {
+                ("", msg)
             } else {
-                let _ = writeln!(err, "error: {msg}");
-            }
+                ("error:", msg)
+            };
+            let painted = match tag {
+                "" => String::new(),
+                "warning:" => super::style::paint_err(super::style::WARNING, tag),
+                t => super::style::paint_err(super::style::ERROR, t),
+            };
+            let sep = if tag.is_empty() || rest.starts_with(' ') {
+                ""
+            } else {
+                " "
+            };
+            let _ = writeln!(err, "{painted}{sep}{rest}");
             f.code
         }
     }

@@ -234,6 +234,10 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             Ok(())
         },
     )?;
+    let mut warnings = incoming.warnings.clone();
+    if applied.written {
+        warnings.extend(ctx.writes_not_seen(&applied.files()));
+    }
     if args.json {
         print_json(&json!({
             "source": format!("{source:?}").to_lowercase(),
@@ -243,7 +247,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             "credentials_changed": applied.credentials_changed,
             "mapped": incoming.report,
             "unmapped": incoming.unmapped.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
-            "warnings": incoming.warnings,
+            "warnings": warnings,
             "diff": args.dry_run.then_some(applied.diff()),
         }));
         return Ok(0);
@@ -257,7 +261,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
     for (p, r) in &incoming.unmapped {
         println!("not imported: {p} — {r}");
     }
-    for w in &incoming.warnings {
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
     if args.dry_run {

@@ -24,10 +24,16 @@ pub const CLAWCTL_FLEET_ETCD: &str = "CLAWCTL_FLEET_ETCD";
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The user's home directory.
 pub const HOME: &str = "HOME";
+/// Which install commands read: `clawctl` (default) or `openclaw` (as `--openclaw`).
+pub const CLAWCTL_TARGET: &str = "CLAWCTL_TARGET";
 
 /// (name, description): the single source of the README's "Environment variables"
 /// table (`markdown_table`, checked by a test).
 pub const ALL: &[(&str, &str)] = &[
+    (
+        CLAWCTL_TARGET,
+        "which install to read: `clawctl` (default) or `openclaw` (an OpenClaw install, read-only; as --openclaw)",
+    ),
     (
         CLAWCTL_HOME,
         "directory holding config.toml, credentials.toml, .env, backups/ and run/",

@@ -49,7 +49,11 @@ pub struct Store {
     pub entries: Vec<StoredCredential>,
     /// Unix mode bits of the file.
     pub mode: Option<u32>,
+    /// Why the file cannot be used (unreadable, not UTF-8, does not parse), with
+    /// its location: one line for messages.
     pub error: Option<String>,
+    /// The same, as the diagnostic `load` reports (file, line, column, fix).
+    pub error_diagnostic: Option<crate::config::diagnostics::Diagnostic>,
 }
 
 const HEADER: &str = "# clawctl credentials: API keys and tokens, referred to from config.toml as\n# \"cred:PROVIDER:NAME\". Keep this file private (clawctl writes it 0600).\n";
@@ -66,7 +70,11 @@ impl Store {
             Ok(Some(t)) => t,
             Err(d) => {
                 store.exists = path.exists();
-                store.error = Some(d.message);
+                store.error = Some(match &d.help {
+                    Some(h) => format!("{}; {h}", d.message),
+                    None => d.message.clone(),
+                });
+                store.error_diagnostic = Some(d);
                 return store;
             }
         };
@@ -76,7 +84,16 @@ impl Store {
             .map(|m| m.permissions().mode() & 0o7777);
         match parse_entries(&text) {
             Ok(e) => store.entries = e,
-            Err(e) => store.error = Some(format!("{}: {e}", path.display())),
+            Err(e) => {
+                let message = format!("{}: {e}", path.display());
+                store.error_diagnostic = Some(
+                    crate::config::diagnostics::Diagnostic::error("credentials", message.clone())
+                        .with_help(
+                            "fix that line of credentials.toml (or move the file away and run clawctl onboard again)",
+                        ),
+                );
+                store.error = Some(message);
+            }
         }
         store
     }
@@ -116,16 +133,7 @@ pub fn key_text_problem(key: &str) -> Option<String> {
 }
 
 fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let pos = e
-            .span()
-            .map(|s| crate::config::tomlconv::offset_to_pos(text, s.start));
-        // The message of a TOML error quotes the line, which may hold a secret.
-        match pos {
-            Some(p) => format!("TOML syntax error at line {}, column {}", p.line, p.col),
-            None => "TOML syntax error".to_string(),
-        }
-    })?;
+    let doc: DocumentMut = text.parse().map_err(|e| syntax_error(text, &e))?;
     let mut out = Vec::new();
     let Some(profiles) = doc.get("profiles").and_then(Item::as_table_like) else {
         return Ok(out);
@@ -157,6 +165,18 @@ fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
     Ok(out)
 }
 
+/// Where the store's TOML breaks, without the error's own text: it quotes the line,
+/// which may hold a secret.
+fn syntax_error(text: &str, e: &toml_edit::TomlError) -> String {
+    match e
+        .span()
+        .map(|s| crate::config::tomlconv::offset_to_pos(text, s.start))
+    {
+        Some(p) => format!("TOML syntax error at line {}, column {}", p.line, p.col),
+        None => "TOML syntax error".to_string(),
+    }
+}
+
 /// The store's text with profile `id` set (comments and other profiles kept).
 pub fn upsert_text(
     before: Option<&str>,
@@ -166,8 +186,11 @@ pub fn upsert_text(
     secret_value: &str,
 ) -> Result<String, String> {
     let mut doc: DocumentMut = match before {
-        Some(t) => t.parse().map_err(|_| {
-            "credentials.toml does not parse; fix it or move it away first".to_string()
+        Some(t) => t.parse().map_err(|e| {
+            format!(
+                "credentials.toml does not parse ({}); fix that line or move the file away first",
+                syntax_error(t, &e)
+            )
         })?,
         None => DocumentMut::new(),
     };
@@ -351,7 +374,11 @@ impl Ctx<'_> {
                 SourceKind::CredentialProfile,
                 self.store_label(id),
                 via,
-                format!("profile {id} is not in credentials.toml"),
+                match &self.store.error {
+                    // The cause, not its symptom: the profile may well be in there.
+                    Some(e) => format!("credentials.toml cannot be used: {e}"),
+                    None => format!("profile {id} is not in credentials.toml"),
+                },
             ),
         }
     }

@@ -14,6 +14,7 @@ use crate::write::transaction::{Applied, NewCredential, edit_config};
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// The key, e.g. `agents.defaults.model.primary`, `models.providers."my.proxy".base_url`, `a.list[0]`.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::cli::completions::complete_key))]
     pub key: KeyPath,
     /// The value, typed by the schema: `8080` is an integer for `gateway.port`, a string
     /// for a string key. Arrays and tables in TOML or JSON syntax: '["a/b","c/d"]'.
@@ -65,6 +66,19 @@ fn read_value(args: &SetArgs, secret_key: bool) -> Result<(String, bool), Failur
         return Ok((v.clone(), true));
     }
     let from_stdin = args.stdin || args.value_file.as_deref() == Some(std::path::Path::new("-"));
+    // A secret "from stdin" on a terminal is typed by a person: ask for it hidden (and
+    // say so) instead of waiting silently with the typed key echoed.
+    if secret_key && std::io::stdin().is_terminal() && (from_stdin || args.value_file.is_none()) {
+        let v = crate::cli::prompt::read_hidden(&format!(
+            "Value for {} (hidden; Esc: cancel): ",
+            args.key
+        ))?
+        .ok_or_else(|| Failure::error("no value entered (Esc): nothing was written"))?;
+        if let Some(why) = crate::secrets::credentials::key_text_problem(v.trim()) {
+            return Err(Failure::error(why));
+        }
+        return Ok((v.trim().to_string(), false));
+    }
     if from_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
@@ -76,13 +90,6 @@ fn read_value(args: &SetArgs, secret_key: bool) -> Result<(String, bool), Failur
         let s = std::fs::read_to_string(f)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", f.display())))?;
         return Ok((trim_newline(s), false));
-    }
-    if secret_key && std::io::stdin().is_terminal() {
-        let v = dialoguer::Password::new()
-            .with_prompt(format!("Value for {} (hidden)", args.key))
-            .interact()
-            .map_err(|e| Failure::error(format!("no value read: {e}")))?;
-        return Ok((v, false));
     }
     Err(Failure::usage(format!(
         "no value given for `{}`: pass VALUE, --value-file FILE or --stdin",
@@ -222,6 +229,9 @@ pub fn finish(
         .any(|k| key.keys().next() == Some(*k));
     if !unchanged && !dry_run && affects_keys {
         warnings.extend(view_warnings(ctx));
+    }
+    if !unchanged && !dry_run {
+        warnings.extend(ctx.writes_not_seen(&applied.files()));
     }
     if json_out {
         print_json(&json!({

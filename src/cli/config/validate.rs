@@ -27,6 +27,12 @@ pub fn run(ctx: &Ctx, args: ValidateArgs) -> Outcome {
         let views = ctx.views(true)?;
         // The next start uses the definition's environment, not the running process's.
         let Some(env) = views.next_start_environment() else {
+            if !views.discovery.errors.is_empty() {
+                return Err(crate::cli::Failure::error(format!(
+                    "the gateway service's definition does not parse, so the service cannot start: {}",
+                    views.discovery.errors.join("; ")
+                )));
+            }
             return Err(crate::cli::Failure::error(
                 "no gateway service was found (looked for clawctl-gateway.service / ai.clawctl.gateway.plist); use --service-file PATH, or `clawctl service install`",
             ));

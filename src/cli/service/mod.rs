@@ -363,6 +363,58 @@ fn check_service_config(
     }
 }
 
+/// Store each secret that only the old definition held (see [`install::rescues`]) in
+/// credentials.toml, saying where it now lives; the names of the variables moved.
+fn rescue_secrets(
+    ctx: &Ctx,
+    spec: &Spec,
+    plan: &install::Plan,
+    out: &mut Report,
+) -> Result<Vec<String>, Failure> {
+    if plan.carry.dropped_secrets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Ok(old) = crate::service::parse_any(&plan.locations.main, &spec.user_home, &spec.user)
+    else {
+        return Ok(Vec::new());
+    };
+    let old_env = view::definition_environment(&ctx.env, &old);
+    let (rescues, warnings) = install::rescues(plan, spec, &old_env)?;
+    for w in warnings {
+        out.warn(w);
+    }
+    if rescues.is_empty() {
+        return Ok(Vec::new());
+    }
+    let creds = rescues
+        .iter()
+        .map(|r| crate::write::transaction::NewCredential {
+            id: r.profile.clone(),
+            provider: r.provider.clone(),
+            kind: r.kind,
+            secret: r.secret.clone(),
+        })
+        .collect();
+    let mut env = ctx.env.clone();
+    env.vars.insert(
+        crate::env::vars::CLAWCTL_HOME.into(),
+        spec.clawctl_home.display().to_string(),
+    );
+    crate::write::transaction::edit_config(&env, &ctx.opts, false, creds, |_| Ok(()))?;
+    let store = env.display_path(&spec.clawctl_home.join("credentials.toml"));
+    for r in &rescues {
+        use secrecy::ExposeSecret;
+        out.say(format!(
+            "moved {} ({}) from {} into {store} as profile {}: the service used it and it was its only copy; the gateway reads it from there",
+            r.var,
+            crate::secrets::mask::describe(r.secret.expose_secret()),
+            ctx.env.display_path(&plan.locations.main),
+            r.profile
+        ));
+    }
+    Ok(rescues.into_iter().map(|r| r.var).collect())
+}
+
 pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
     let mut r = Report::new(a.json);
     let result = install_with(ctx, &a, &mut r);
@@ -418,8 +470,17 @@ fn install_with(ctx: &Ctx, a: &InstallArgs, out: &mut Report) -> Outcome {
         msg.push_str("\nnothing was written.\n  help: use --force to replace it: drop-ins and the variables you added are kept, secrets are dropped, and the diff above is what changes");
         return Err(Failure::error(msg));
     }
-    for w in plan.secret_warnings(&ctx.env) {
-        out.warn(w);
+    // A secret only the old definition held is moved into credentials.toml first:
+    // a rewrite never removes the last copy of a key the service uses.
+    let rescued = rescue_secrets(ctx, &spec, &plan, out)?;
+    for (w, s) in plan
+        .secret_warnings(&ctx.env)
+        .into_iter()
+        .zip(&plan.carry.dropped_secrets)
+    {
+        if !rescued.contains(&s.name) {
+            out.warn(w);
+        }
     }
     for n in &plan.carry.not_kept {
         out.warn(n.clone());
@@ -874,7 +935,9 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     println!(
         "process: {}",
         match &view.state {
-            State::NotInstalled | State::Installed => "not running".to_string(),
+            State::NotInstalled | State::Unparsable { .. } | State::Installed => {
+                "not running".to_string()
+            }
             s => s.describe(),
         }
     );

@@ -227,7 +227,21 @@ impl Importer<'_> {
                 "at most 10 levels of nested includes (OpenClaw's limit)",
             ));
         }
-        if !id.starts_with(&self.root_dir_real) {
+        if let Some(roots) = &self.include_roots
+            && !id.starts_with(&self.root_dir_real)
+            && !roots.iter().any(|r| id.starts_with(identity(r)))
+        {
+            return Err(self.error_at(
+                ImportErrorKind::Include,
+                at,
+                format!(
+                    "`$include` reads {}, outside the config's directory and every OPENCLAW_INCLUDE_ROOTS entry; OpenClaw refuses it",
+                    resolved.display()
+                ),
+                "a file under the config's directory, or a root listed in OPENCLAW_INCLUDE_ROOTS",
+            ));
+        }
+        if !id.starts_with(&self.root_dir_real) && self.include_roots.is_none() {
             let loc = self.location(at);
             self.warnings.push(format!(
                 "{loc}: `$include` reads {}, outside the config's directory; OpenClaw only allows that with OPENCLAW_INCLUDE_ROOTS",

@@ -202,30 +202,80 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// An OpenClaw config read the way OpenClaw reads it — JSON5, `$include` resolved
+/// (relative paths, depth limit, confinement) — and not mapped to clawctl's model:
+/// what the `--openclaw` dialect reads in place.
+#[derive(Debug, Clone)]
+pub struct ReadConfig {
+    pub value: serde_json::Value,
+    /// The config and every included file, in reading order.
+    pub files: Vec<PathBuf>,
+    /// Duplicate keys and other non-fatal observations.
+    pub warnings: Vec<String>,
+    /// Where each value sits: dotted key path (`models.providers.moonshot.apiKey`,
+    /// array items as `fallbacks[0]`) → file, line, column (included files keep
+    /// their own).
+    pub locations: std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
+}
+
+fn locate(
+    node: &Node,
+    path: String,
+    sources: &Sources,
+    out: &mut std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
+) {
+    let pos = sources.pos(node.file, node.span.start);
+    if !path.is_empty() {
+        out.insert(
+            path.clone(),
+            (sources.path(node.file).to_path_buf(), pos.line, pos.col),
+        );
+    }
+    match &node.kind {
+        Kind::Object(members) => {
+            for m in members {
+                let p = if path.is_empty() {
+                    m.key.clone()
+                } else {
+                    format!("{path}.{}", m.key)
+                };
+                locate(&m.value, p, sources, out);
+            }
+        }
+        Kind::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                locate(v, format!("{path}[{i}]"), sources, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Read `path` as OpenClaw would, for the `--openclaw` dialect. `include_roots`
+/// are the directories besides the config's own that `$include` may read
+/// (`OPENCLAW_INCLUDE_ROOTS`); anything else is refused, as OpenClaw refuses it.
+/// Errors carry the file, line and column and never the source text.
+pub fn read_config(path: &Path, include_roots: &[PathBuf]) -> Result<ReadConfig, ImportError> {
+    let catalog = Catalog::builtin();
+    let mut im = Importer::new(path, &catalog);
+    im.include_roots = Some(include_roots.to_vec());
+    let top = im.load_file(path, None)?;
+    let top = im.resolve_includes(top, &[include::identity(path)])?;
+    let mut locations = std::collections::BTreeMap::new();
+    locate(&top, String::new(), &im.sources, &mut locations);
+    Ok(ReadConfig {
+        locations,
+        value: top.to_json(),
+        files: im.sources.files.into_iter().map(|s| s.path).collect(),
+        warnings: im.warnings,
+    })
+}
+
 /// Import the OpenClaw config at `path`. `catalog` supplies provider ids, aliases
 /// and key variables. Also accepts an auth-profiles.json store or a per-agent
 /// models.json given directly.
 pub fn import_openclaw(path: &Path, catalog: &Catalog) -> Result<OpenClawImport, ImportError> {
-    let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let root_dir_real = include::identity(if root_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        &root_dir
-    });
-    let mut im = Importer {
-        catalog,
-        sources: Sources::default(),
-        root_dir,
-        root_dir_real,
-        prefix: String::new(),
-        renames: Vec::new(),
-        block_ids: Vec::new(),
-        out: Out::default(),
-        credentials: Vec::new(),
-        mapped: Vec::new(),
-        unmapped: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut im = Importer::new(path, catalog);
     let top = im.load_file(path, None)?;
     if top.as_object().is_none() {
         return Err(im.error_at(
@@ -382,6 +432,10 @@ struct Importer<'c> {
     renames: Vec<(String, String)>,
     /// The ids under the input's `models.providers`, as written.
     block_ids: Vec<String>,
+    /// `Some` when reading in place (`--openclaw`): `$include` outside the config's
+    /// directory must be under one of these (`OPENCLAW_INCLUDE_ROOTS`). `None` when
+    /// importing: such includes are followed with a warning.
+    include_roots: Option<Vec<PathBuf>>,
     out: Out,
     credentials: Vec<ImportedCredential>,
     mapped: Vec<Mapped>,
@@ -516,6 +570,32 @@ fn section_reason(key: &str) -> String {
             "OpenClaw's secret providers; clawctl keeps secrets in credentials.toml or env variables".into()
         }
         other => format!("OpenClaw's `{other}` settings have no clawctl equivalent"),
+    }
+}
+
+impl<'c> Importer<'c> {
+    fn new(path: &Path, catalog: &'c Catalog) -> Importer<'c> {
+        let root_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let root_dir_real = include::identity(if root_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &root_dir
+        });
+        Importer {
+            catalog,
+            sources: Sources::default(),
+            root_dir,
+            root_dir_real,
+            prefix: String::new(),
+            renames: Vec::new(),
+            block_ids: Vec::new(),
+            include_roots: None,
+            out: Out::default(),
+            credentials: Vec::new(),
+            mapped: Vec::new(),
+            unmapped: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -2097,6 +2177,9 @@ impl Importer<'_> {
             ));
         }
         let mut unknown_providers: Vec<String> = Vec::new();
+        // References to a provider clawctl can resolve nowhere are left out of the
+        // import (the rest of the config still imports) with the fix, never a refusal.
+        let mut dropped_refs: Vec<(String, String)> = Vec::new();
         for (key, reference) in refs {
             let resolved = self
                 .out
@@ -2117,14 +2200,20 @@ impl Importer<'_> {
                 )),
                 Some((p, _)) => {
                     let configured = self.out.providers.iter().any(|(id, _)| id == p);
-                    if !configured && self.catalog.get(p).is_none() && !unknown_providers.iter().any(|u| u == p) {
-                        unknown_providers.push(p.to_string());
+                    if !configured && self.catalog.get(p).is_none() {
+                        if !unknown_providers.iter().any(|u| u == p) {
+                            unknown_providers.push(p.to_string());
+                        }
                         self.warn(format!(
-                            "{key} uses provider `{p}`, which clawctl's catalog does not know and the import has no models.providers.{p} for; add one with a base_url"
+                            "{key} = \"{resolved}\" uses provider `{p}`, which clawctl's catalog does not know and the import has no models.providers.{p} for: left out of the import. Fix: clawctl config set models.providers.{p}.base_url <URL> (and models.providers.{p}.api), then clawctl config set {key} {resolved}"
                         ));
+                        dropped_refs.push((key.clone(), reference.clone()));
                     }
                 }
             }
+        }
+        for (key, reference) in dropped_refs {
+            self.drop_model_ref(&key, &reference);
         }
         let missing: Vec<String> = self
             .out
@@ -2157,6 +2246,32 @@ impl Importer<'_> {
                 ids.join(", ")
             ));
         }
+    }
+
+    /// Take a model reference out of the output (primary, one fallback, or an
+    /// alias) and record why under `unmapped`.
+    fn drop_model_ref(&mut self, key: &str, reference: &str) {
+        if key == "agents.defaults.model.primary" {
+            self.out.primary = None;
+        } else if key.starts_with("agents.defaults.model.fallbacks[") {
+            if let Some(f) = self.out.fallbacks.as_mut()
+                && let Some(i) = f.iter().position(|r| r == reference)
+            {
+                f.remove(i);
+            }
+        } else {
+            let models = KeyPath::parse("agents.defaults.models").expect("static key");
+            self.out
+                .aliases
+                .retain(|(a, _)| models.child(a.as_str()).to_string() != key);
+        }
+        self.mapped.retain(|m| m.to != key);
+        self.unmapped.push(Unmapped {
+            path: format!("{}{key}", self.prefix),
+            reason: format!(
+                "names `{reference}`, whose provider clawctl cannot resolve (not in the catalog, no models.providers entry)"
+            ),
+        });
     }
 
     // ----- the document --------------------------------------------------------
