@@ -744,3 +744,46 @@ fn a_gateway_serves_on_the_cached_layer_while_etcd_is_down() {
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// The README's JSON section is the contract for the fleet commands too (they need an
+/// etcd, so `json_contract` cannot run them).
+#[test]
+fn fleet_json_outputs_match_the_readme() {
+    let Some(etcd) = Etcd::start() else { return };
+    let sb = sandbox(&etcd);
+    let t = target(&etcd, 30);
+    let docs = crate::json_contract::documented();
+    let mut errors = Vec::new();
+    let mut run = |doc: &str, args: &[&str]| {
+        let r = sb.run(args);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", r.all()));
+        let shape = docs
+            .get(doc)
+            .unwrap_or_else(|| panic!("{doc} not in the README"));
+        crate::json_contract::check(shape, &v, &format!("`{}`", args.join(" ")), &mut errors);
+    };
+    run(
+        "fleet set",
+        &["fleet", "set", "gateway.port", "19030", "--json"],
+    );
+    run(
+        "fleet set",
+        &["fleet", "set", "--dry-run", "gateway.bind", "lan", "--json"],
+    );
+    run("fleet get", &["fleet", "get", "gateway.port", "--json"]);
+    run("fleet get", &["fleet", "get", "gateway.bind", "--json"]);
+    run("fleet list", &["fleet", "list", "--json"]);
+    let rt = rt();
+    let m = rt
+        .block_on(clawctl::fleet::publish(
+            &t,
+            record("contract-1", serde_json::json!({"gateway": {"port": 1}}), 1),
+        ))
+        .unwrap();
+    run("fleet status", &["fleet", "status", "--json"]);
+    run("fleet diff", &["fleet", "diff", "--json"]);
+    run("fleet unset", &["fleet", "unset", "gateway.port", "--json"]);
+    rt.block_on(m.shutdown());
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
