@@ -46,7 +46,7 @@ pub fn run(args: CompletionsArgs) -> Outcome {
     shell
         .write_registration(COMPLETE_VAR, "clawctl", "clawctl", "clawctl", &mut buf)
         .map_err(|e| Failure::error(format!("cannot write the completion script: {e}")))?;
-    super::output::write_stdout(&buf)?;
+    super::output::write_stdout_unmasked(&buf)?;
     Ok(0)
 }
 
@@ -101,7 +101,7 @@ pub fn man(_args: ManArgs) -> Outcome {
     clap_mangen::Man::new(Cli::command())
         .render(&mut buf)
         .map_err(|e| Failure::error(format!("cannot render the man page: {e}")))?;
-    super::output::write_stdout(&buf)?;
+    super::output::write_stdout_unmasked(&buf)?;
     Ok(0)
 }
 

@@ -63,10 +63,10 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
         return Ok(if errors > 0 { 1 } else { 0 });
     }
     for a in &applied {
-        println!("fixed: {a}");
+        crate::outln!("fixed: {a}");
     }
     if findings.is_empty() {
-        println!("no problems found");
+        crate::outln!("no problems found");
     }
     use super::style::{self, paint, wrap};
     let width = style::width(&ctx.env, args.wide);
@@ -78,17 +78,17 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
         };
         // Wrapped before painting, so escape codes do not count as columns.
         let text = wrap(&format!("{tag}: {}", f.message), width, 4);
-        println!("{}{}", paint(st, tag), &text[tag.len()..]);
+        crate::outln!("{}{}", paint(st, tag), &text[tag.len()..]);
         for e in &f.evidence {
-            println!("{}", wrap(&format!("    evidence: {e}"), width, 4));
+            crate::outln!("{}", wrap(&format!("    evidence: {e}"), width, 4));
         }
         // A fix is a command to copy: never broken across lines.
         if let Some(fix) = &f.fix {
-            println!("    fix: {fix}");
+            crate::outln!("    fix: {fix}");
         }
     }
     if errors > 0 {
-        println!("{errors} error(s)");
+        crate::outln!("{errors} error(s)");
     }
     Ok(if errors > 0 { 1 } else { 0 })
 }

@@ -182,8 +182,15 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            // A usage error quotes the arguments, which may hold a key typed where
+            // a key path belongs: it goes through the masking sink too.
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                crate::secrets::sink::write_stderr(&text);
+            } else {
+                crate::secrets::sink::write_stdout(&text);
+            }
             return code;
         }
     };

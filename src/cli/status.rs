@@ -176,9 +176,9 @@ fn or_invalid(l: &Loaded, key: &[&str], value: impl FnOnce() -> String) -> Strin
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     if let Some(h) = super::openclaw::hint(ctx) {
         if args.json {
-            eprintln!("note: {h}");
+            crate::errln!("note: {h}");
         } else {
-            println!("note: {h}");
+            crate::outln!("note: {h}");
         }
     }
     let views = ctx.views(true)?;
@@ -231,7 +231,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         return Ok(0);
     }
     let width = super::style::width(&ctx.env, args.wide);
-    let say = |line: String| println!("{}", super::style::wrap(&line, width, 4));
+    let say = |line: String| crate::outln!("{}", super::style::wrap(&line, width, 4));
     // A fresh machine: the table below is all defaults and "MISSING"; say the one next step.
     let fresh = cli.loaded.is_valid()
         && crate::doctor::nothing_configured(
@@ -245,7 +245,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",
             cli.loaded.env.display_path(&cli.loaded.paths.config)
         ));
-        println!();
+        crate::outln!();
     }
     say(format!("service: {state}"));
     for e in &view.evidence {
@@ -283,13 +283,13 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         }
         None => (longest(&cli_rows).max(10), usize::MAX),
     };
-    println!();
+    crate::outln!();
     let service_title = if service.is_some() {
         "service"
     } else {
         "service (not found)"
     };
-    println!("  {:w$}  {:cw$}  {service_title}", "", "this shell");
+    crate::outln!("  {:w$}  {:cw$}  {service_title}", "", "this shell");
     for (
         i,
         Row {
@@ -315,10 +315,10 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
             " ".into()
         };
         let line = format!("{mark} {k:w$}  {v:cw$}  {s}");
-        println!("{}", line.trim_end());
+        crate::outln!("{}", line.trim_end());
     }
     if differs.iter().any(|d| *d) {
-        println!();
+        crate::outln!();
         say("lines marked ! differ between this shell and the service: `clawctl doctor` says what to do".into());
     }
     if width.is_some()

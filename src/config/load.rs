@@ -645,6 +645,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         &mut diagnostics,
     );
 
+    register_layer_secrets(env, &providers, &dotenv);
     let mut figment = Figment::new();
     for p in providers {
         figment = figment.merge(p);
@@ -861,6 +862,42 @@ fn fleet_layer(
         layer,
         unavailable,
     })
+}
+
+/// Tell the masking sink about every secret value of every layer (not only the ones
+/// that win the merge: a file's literal overridden by `--set` still sits in excerpts),
+/// and about variables with secret-looking names in `.env` and the environment.
+fn register_layer_secrets(
+    env: &Environment,
+    layers: &[LayerProvider],
+    dotenv: &BTreeMap<String, DotEnvVar>,
+) {
+    use crate::secrets::{detect, mask};
+    fn walk(v: &FValue, path: &KeyPath) {
+        match v {
+            FValue::String(_, s) if mask::is_secret_leaf(path, s) => detect::register(s),
+            FValue::Dict(_, d) => d.iter().for_each(|(k, v)| walk(v, &path.child(k.as_str()))),
+            FValue::Array(_, a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(v, &path.index(i))),
+            _ => {}
+        }
+    }
+    for layer in layers.iter().filter(|l| l.name != "default") {
+        for (k, v) in &layer.dict {
+            walk(v, &KeyPath::root().child(k.as_str()));
+        }
+    }
+    let named = dotenv
+        .iter()
+        .map(|(n, v)| (n, &v.value))
+        .chain(env.vars.iter());
+    for (name, value) in named {
+        if detect::is_sensitive_name(name) {
+            detect::register(value);
+        }
+    }
 }
 
 fn collect_origins(

@@ -379,6 +379,13 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
         if let Some(k) = &p.api_key {
             secret_keys.push((KeyPath::provider(id).child("api_key"), k.clone()));
         }
+        for (name, value) in &p.headers {
+            let path = KeyPath::provider(id).child("headers").child(name.as_str());
+            // `Bearer ${TOKEN}` is a reference inside a header, not a literal.
+            if mask::is_secret_leaf(&path, value) && !value.contains("${") {
+                secret_keys.push((path, value.clone()));
+            }
+        }
         if p.base_url.is_none() && catalog.get(id).is_none() {
             out.push(locate(
                 loaded,

@@ -137,7 +137,7 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
     let state = match prepare(env, &opts.load, started) {
         Ok(s) => s,
         Err(diag) => {
-            eprintln!("{diag}");
+            crate::errln!("{diag}");
             log::msg("error", "the config is invalid; not starting (exit 78)");
             return EXIT_CONFIG;
         }
@@ -467,7 +467,7 @@ fn reload(
     };
     let new = match prepare(env, &load_opts, started) {
         Err(diag) => {
-            eprintln!("{diag}");
+            crate::errln!("{diag}");
             log::msg(
                 "error",
                 &format!(

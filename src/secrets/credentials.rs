@@ -56,6 +56,9 @@ pub struct Store {
     pub error_diagnostic: Option<crate::config::diagnostics::Diagnostic>,
 }
 
+/// The `provider` of credentials that hold a secret HTTP header of a provider block.
+pub const HEADER_PROVIDER: &str = "header";
+
 const HEADER: &str = "# clawctl credentials: API keys and tokens, referred to from config.toml as\n# \"cred:PROVIDER:NAME\". Keep this file private (clawctl writes it 0600).\n";
 
 impl Store {
@@ -155,6 +158,7 @@ fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
             Some("token") => AuthMode::Token,
             _ => AuthMode::ApiKey,
         };
+        crate::secrets::detect::register(secret);
         out.push(StoredCredential {
             id: id.to_string(),
             provider,
@@ -231,11 +235,30 @@ pub fn upsert_text(
 
 /// The credential profile a literal at a secret-holding config key is stored
 /// under: `models.providers.<id>.api_key` → `<id>:default`, `gateway.auth.token` →
-/// `gateway:default`.
+/// `gateway:default`, `models.providers.<id>.headers.<Name>` → `header:<id>.<name>`
+/// (provider `header`: never taken for the provider's own key).
 pub fn profile_for_secret_key(key: &crate::config::keypath::KeyPath) -> (String, String, AuthMode) {
     let segs: Vec<&str> = key.keys().collect();
     match segs.as_slice() {
         ["env", "vars", name] => (format!("env:{name}"), "env".to_string(), AuthMode::ApiKey),
+        ["models", "providers", p, "headers", name] => {
+            let clean = |s: &str| -> String {
+                s.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect()
+            };
+            (
+                format!("{HEADER_PROVIDER}:{}.{}", clean(p), clean(name)),
+                HEADER_PROVIDER.to_string(),
+                AuthMode::Token,
+            )
+        }
         ["models", "providers", p, "api_key"] => {
             (format!("{p}:default"), p.to_string(), AuthMode::ApiKey)
         }
@@ -281,6 +304,7 @@ pub struct KeySource {
 
 impl KeySource {
     pub(crate) fn found(kind: SourceKind, location: String, via: String, value: &str) -> KeySource {
+        crate::secrets::detect::register(value);
         KeySource {
             kind,
             location,
@@ -625,7 +649,7 @@ pub fn relevant_providers(loaded: &Loaded, store: &Store, catalog: &Catalog) -> 
         store
             .entries
             .iter()
-            .filter(|c| c.provider != "gateway" && c.provider != "env")
+            .filter(|c| !["gateway", "env", HEADER_PROVIDER].contains(&c.provider.as_str()))
             .map(|c| c.provider.clone()),
     );
     let mut out: Vec<String> = Vec::new();

@@ -55,7 +55,9 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
     }
     let others = loaded.errors().count();
     if others > 0 && !args.json {
-        eprintln!("warning: the config has {others} other error(s); run `clawctl config validate`");
+        crate::errln!(
+            "warning: the config has {others} other error(s); run `clawctl config validate`"
+        );
     }
     let key = same_key_any_case(&loaded, key);
     let Some(value) = loaded.get(&key) else {
@@ -87,9 +89,9 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
         let label = origin
             .map(|o| o.label(&loaded.env))
             .unwrap_or_else(|| "default".into());
-        println!("{label}\t{text}");
+        crate::outln!("{label}\t{text}");
     } else {
-        println!("{text}");
+        crate::outln!("{text}");
     }
     Ok(0)
 }

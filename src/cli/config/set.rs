@@ -252,12 +252,12 @@ pub fn finish(
     }
     let file = ctx.env.display_path(&applied.config);
     if unchanged {
-        println!("no change: `{key}` already has that value in {file}");
+        crate::outln!("no change: `{key}` already has that value in {file}");
         return Ok(0);
     }
     if dry_run {
-        print!("{}", applied.diff());
-        println!("(dry run: nothing was written)");
+        crate::out!("{}", applied.diff());
+        crate::outln!("(dry run: nothing was written)");
         return Ok(0);
     }
     let fmt = |v: &Option<Value>| {
@@ -266,24 +266,24 @@ pub fn finish(
             .unwrap_or_default()
     };
     match (&old, &new) {
-        (Some(_), Some(_)) => println!("{file}: {key} = {} (was {})", fmt(&new), fmt(&old)),
-        (None, Some(_)) => println!("{file}: {key} = {}", fmt(&new)),
-        (Some(_), None) => println!("{file}: removed {key} (was {})", fmt(&old)),
+        (Some(_), Some(_)) => crate::outln!("{file}: {key} = {} (was {})", fmt(&new), fmt(&old)),
+        (None, Some(_)) => crate::outln!("{file}: {key} = {}", fmt(&new)),
+        (Some(_), None) => crate::outln!("{file}: removed {key} (was {})", fmt(&old)),
         // Only credentials.toml changed (the config already refers to the profile).
         (None, None) if !applied.changed => {}
-        (None, None) => println!("{file}: updated"),
+        (None, None) => crate::outln!("{file}: updated"),
     }
     if let Some(s) = stored {
-        println!("{s}");
+        crate::outln!("{s}");
     }
     for n in notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     for w in warnings {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
     if applied.preexisting_errors > 0 {
-        eprintln!(
+        crate::errln!(
             "warning: the config still has {} error(s) from before; run `clawctl config validate`",
             applied.preexisting_errors
         );

@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, args: ValidateArgs) -> Outcome {
             ));
         };
         if !args.json {
-            println!("service view: {}", env.origin);
+            crate::outln!("service view: {}", env.origin);
         }
         results.push(load(&env, &Default::default())?);
     } else if args.files.is_empty() {
@@ -97,7 +97,7 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
     } else {
         for l in results {
             if !l.diagnostics.is_empty() {
-                eprintln!("{}", l.render_diagnostics());
+                crate::errln!("{}", l.render_diagnostics());
             }
             let errors = l.errors().count();
             let warnings = l.diagnostics.len() - errors;
@@ -127,9 +127,9 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
                 } else {
                     " (file does not exist: defaults apply)"
                 };
-                println!("{name}: valid{note}{}", plural(warnings, "warning"));
+                crate::outln!("{name}: valid{note}{}", plural(warnings, "warning"));
             } else {
-                println!(
+                crate::outln!(
                     "{name}: invalid, {errors} error(s){}",
                     plural(warnings, "warning")
                 );

@@ -16,6 +16,7 @@ use crate::config::model::{ApiStyle, split_model_ref};
 use crate::providers::catalog::Catalog;
 use crate::providers::probe::{self, ProbeTarget};
 use crate::secrets::credentials::Resolved;
+use crate::secrets::mask::SecretValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum View {
@@ -75,14 +76,27 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
     let region = entry
         .and_then(|e| e.region_for_url(&base_url))
         .map(|r| r.name.clone());
+    // credentials.toml is read only when a header refers to it (`doctor --fix` moves
+    // literal secret headers there).
+    let store = std::cell::OnceCell::new();
     let headers = cfg
         .map(|c| {
             c.headers
                 .iter()
                 .map(|(k, v)| {
-                    let v = match crate::secrets::mask::parse_env_ref(v) {
-                        Some(name) => loaded.env.vars.get(name).cloned().unwrap_or_default(),
-                        None => v.clone(),
+                    use secrecy::ExposeSecret;
+                    let v = match crate::secrets::mask::classify(v) {
+                        SecretValue::EnvRef(name) => {
+                            loaded.env.vars.get(name).cloned().unwrap_or_default()
+                        }
+                        SecretValue::CredRef(id) => store
+                            .get_or_init(|| {
+                                crate::secrets::credentials::Store::read(&loaded.paths.credentials)
+                            })
+                            .get(id)
+                            .map(|c| c.secret.expose_secret().to_string())
+                            .unwrap_or_default(),
+                        _ => v.clone(),
                     };
                     (k.clone(), v)
                 })
@@ -287,7 +301,7 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let catalog = &views.catalog;
     let cli = &views.cli.loaded;
     if !cli.is_valid() {
-        eprintln!("{}", cli.render_diagnostics());
+        crate::errln!("{}", cli.render_diagnostics());
     }
     let service = views.service.as_ref();
     let mut ids = views.providers();
@@ -434,12 +448,12 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     } else {
         if let Some(r) = &views.running {
             for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
-                println!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
+                crate::outln!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
             }
         }
     }
     if let Some(why) = &unroutable {
-        eprintln!("error: {why}");
+        crate::errln!("error: {why}");
     }
     let fail = (do_probe && any_probe_failed)
         || (args.check && check_failed)
@@ -448,16 +462,16 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
 }
 
 fn print_header(cli: &Loaded, service: Option<&str>) {
-    println!(
+    crate::outln!(
         "default model: {}",
         cli.config.primary_model().unwrap_or("(not set)")
     );
     if !cli.config.fallback_models().is_empty() {
-        println!("fallbacks: {}", cli.config.fallback_models().join(", "));
+        crate::outln!("fallbacks: {}", cli.config.fallback_models().join(", "));
     }
     match service {
-        Some(s) => println!("service view: {s}"),
-        None => println!("service view: no gateway service found (CLI view only)"),
+        Some(s) => crate::outln!("service view: {s}"),
+        None => crate::outln!("service view: no gateway service found (CLI view only)"),
     }
 }
 
@@ -505,7 +519,7 @@ fn print_row(cli: &Loaded, (id, c, s, ep, drift, p): &Row, width: Option<usize>)
         }
     }
     for line in buf.lines() {
-        println!("{}", crate::cli::style::wrap(line, width, 4));
+        crate::outln!("{}", crate::cli::style::wrap(line, width, 4));
     }
 }
 

@@ -107,12 +107,12 @@ impl Report {
     }
     fn say(&mut self, line: String) {
         if !self.json {
-            println!("{line}");
+            crate::outln!("{line}");
         }
         self.messages.push(line);
     }
     fn warn(&mut self, line: String) {
-        eprintln!("warning: {line}");
+        crate::errln!("warning: {line}");
         self.warnings.push(line);
     }
     fn set(&mut self, key: &str, value: serde_json::Value) {
@@ -326,15 +326,15 @@ fn print(ctx: &Ctx, a: PrintArgs) -> Outcome {
             Encoding::Utf8 => "",
             Encoding::Utf16Le => ", written as UTF-16LE with a byte-order mark",
         };
-        println!("==> {} ({}{enc}) <==", f.path.display(), file_state(f));
-        print!("{}", f.text);
+        crate::outln!("==> {} ({}{enc}) <==", f.path.display(), file_state(f));
+        crate::out!("{}", f.text);
         if !f.text.ends_with('\n') {
-            println!();
+            crate::outln!();
         }
-        println!();
+        crate::outln!();
     }
     for n in &notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     Ok(0)
 }
@@ -577,10 +577,10 @@ fn install_with(ctx: &Ctx, a: &InstallArgs, out: &mut Report) -> Outcome {
     );
     if let Some(diags) = invalid {
         if !out.json {
-            eprintln!("{}", diags.trim_end());
+            crate::errln!("{}", diags.trim_end());
         }
         out.set("diagnostics", json!(diags));
-        eprintln!(
+        crate::errln!(
             "error: the definition is written, but the config it points to is invalid: the gateway would exit 78 at start. Fix it (`clawctl config validate`), then start it:\n{}",
             show_commands(&cmds)
         );
@@ -902,7 +902,7 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     }
 
     if installed {
-        println!(
+        crate::outln!(
             "{kind} definition: {}{}",
             ctx.env.display_path(&main),
             if generated {
@@ -912,16 +912,16 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
             }
         );
     } else {
-        println!(
+        crate::outln!(
             "{kind} definition: not installed ({} does not exist)",
             ctx.env.display_path(&main)
         );
     }
     for d in &drop_ins {
-        println!("  drop-in: {}", ctx.env.display_path(d));
+        crate::outln!("  drop-in: {}", ctx.env.display_path(d));
     }
     for d in &others {
-        println!(
+        crate::outln!(
             "  also found: {} ({} {})",
             ctx.env.display_path(&d.path),
             d.manager,
@@ -929,10 +929,10 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
         );
     }
     for e in &view.errors {
-        println!("  cannot read: {e}");
+        crate::outln!("  cannot read: {e}");
     }
-    println!("manager: {}", describe_manager(kind, &manager));
-    println!(
+    crate::outln!("manager: {}", describe_manager(kind, &manager));
+    crate::outln!(
         "process: {}",
         match &view.state {
             State::NotInstalled | State::Unparsable { .. } | State::Installed => {
@@ -942,7 +942,7 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
         }
     );
     if let Some(c) = &svc_config {
-        println!(
+        crate::outln!(
             "config: {}{}",
             ctx.env.display_path(c),
             if same_config {
@@ -954,17 +954,19 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     }
     if installed {
         if current {
-            println!("current: yes, it equals what `clawctl service install` writes now");
+            crate::outln!("current: yes, it equals what `clawctl service install` writes now");
         } else {
-            println!("current: no, it differs from what `clawctl service install` writes now:");
-            println!("{}", plan.diff(&ctx.env).trim_end());
+            crate::outln!(
+                "current: no, it differs from what `clawctl service install` writes now:"
+            );
+            crate::outln!("{}", plan.diff(&ctx.env).trim_end());
         }
     }
     for n in &notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     for f in &fix {
-        println!("fix: {f}");
+        crate::outln!("fix: {f}");
     }
     Ok(if ok { 0 } else { 1 })
 }
