@@ -139,6 +139,16 @@ run() {
   env BODY_FILE="$W/body.json" H1="${1:-}" H2="${2:-}" H3="${3:-}" \
     wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 30s -s "$W/post.lua" "$url" 2>&1 | awk '/^RESULT/{print $2, $3, $4, $5}'
 }
+# settle URL [HEADER…]: after a run, wait (up to 60 s) until one request answers within
+# 2 s, so a peer still working off the last run's queue does not spoil the next one.
+settle() {
+  local url=$1; shift
+  local h=(); for x in "$@"; do h+=(-H "$x"); done
+  for _ in $(seq 60); do
+    curl -s -o /dev/null -m 2 -X POST -H 'Content-Type: application/json' "${h[@]}" --data @"$W/body.json" "$url" && return 0
+    sleep 1
+  done
+}
 ttfb() {
   local url=$1 model=$2; shift 2
   body "$model" true
@@ -174,6 +184,7 @@ for t in "${targets[@]}"; do
     hdrs=("${hdr[@]}" "${extra[@]}")
     for c in 1 64 256; do
       read -r rps p50 p99 errs <<<"$(run "$u" "$model" "$stream" "$c" "${hdrs[@]}")"
+      settle "$u" "${hdrs[@]}"
       key="$mode/$c"
       if [ "$name" = direct ]; then BASE50[$key]=$p50; BASE99[$key]=$p99; a50=-; a99=-; else
         a50=$(echo "$p50 - ${BASE50[$key]}" | bc); a99=$(echo "$p99 - ${BASE99[$key]}" | bc); fi
