@@ -908,3 +908,24 @@ fn the_key_never_leaves_the_gateway() {
         );
     }
 }
+
+#[test]
+fn an_alias_reaches_a_provider_known_only_from_the_catalog() {
+    let mut sb = Sandbox::new();
+    let ollama = FakeProvider::ollama().start();
+    let text = include_str!("../catalog/providers.toml")
+        .replace("http://127.0.0.1:11434", &ollama.base_url());
+    let catalog = sb.dir.path().join("catalog.toml");
+    std::fs::write(&catalog, text).unwrap();
+    sb.set_var("CLAWCTL_PROVIDER_CATALOG", &catalog.display().to_string());
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        "[agents.defaults.models]\nloc = \"ollama/llama-test\"\n",
+    ));
+    let _d = start(&sb, port);
+    let a = post(port, Some(TOKEN), &chat(Some("loc"), false));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.header("x-clawctl-model"), Some("ollama/llama-test"));
+    assert_eq!(ollama.requests()[0].path, "/api/chat");
+}
