@@ -3,7 +3,7 @@
 # answering a fixed OpenAI chat completion, and a fixed SSE stream) called directly, through
 # `clawctl gateway run`, through the LiteLLM proxy (PyPI `litellm[proxy]`) and through
 # Portkey's gateway (npm `@portkey-ai/gateway`); the same requests, non-streamed and
-# streamed, at concurrency 1, 64 and 256, with `hey`.
+# streamed, at concurrency 1, 64 and 256, with `wrk` (HdrHistogram percentiles).
 #
 # Reports per gateway and case: requests per second, p50/p99 latency, the p50/p99 added over
 # calling the upstream directly, time to the first streamed byte (p50 over 200 sequential
@@ -13,14 +13,14 @@
 #   LITELLM=path/to/venv/bin/litellm   (default: litellm on PATH; skipped if missing)
 #   PORTKEY=path/to/node_modules/@portkey-ai/gateway/build/start-server.js (skipped if missing)
 #   DURATION=5 (seconds per measurement)
-# Needs: nginx, hey, curl, python3. Install the peers with
+# Needs: nginx, wrk, curl, python3, bc. Install the peers with
 #   python3 -m venv v && v/bin/pip install 'litellm[proxy]'; npm install @portkey-ai/gateway
 set -euo pipefail
 BIN=$(realpath "${BIN:?set BIN to a release clawctl}")
 DURATION=${DURATION:-5}
 LITELLM=${LITELLM:-$(command -v litellm || true)}
 PORTKEY=${PORTKEY:-}
-for t in nginx hey curl python3; do command -v $t >/dev/null || { echo "needs $t"; exit 2; }; done
+for t in nginx wrk curl python3 bc; do command -v $t >/dev/null || { echo "needs $t"; exit 2; }; done
 
 W=$(mktemp -d)
 PIDS=()
@@ -116,12 +116,38 @@ rss_tree() {
   done
   echo $((total / 1024))
 }
-# run NAME URL MODEL STREAM C -> "rps p50_ms p99_ms"
+cat > "$W/post.lua" <<'EOF'
+wrk.method = "POST"
+local f = io.open(os.getenv("BODY_FILE")); wrk.body = f:read("*a"); f:close()
+wrk.headers["Content-Type"] = "application/json"
+for _, v in ipairs({"H1", "H2", "H3"}) do
+  local h = os.getenv(v)
+  if h and h ~= "" then local k, val = h:match("^([^:]+):%s*(.*)$"); wrk.headers[k] = val end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.0f %.3f %.3f %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+EOF
+# run URL MODEL STREAM C [HEADER…] -> "rps p50_ms p99_ms errors" (errors: non-2xx and socket)
 run() {
-  local url=$2 model=$3 stream=$4 c=$5; shift 5
+  local url=$1 model=$2 stream=$3 c=$4; shift 4
   body "$model" "$stream"
-  hey -z "${DURATION}s" -c "$c" -m POST -T application/json -D "$W/body.json" "$@" "$url" > "$W/hey.txt" 2>&1 || true
-  awk '/Requests\/sec/{r=$2} /  50% in/{p50=$3*1000} /  99% in/{p99=$3*1000} /\[200\]/{ok=$2} END{printf "%.0f %.2f %.2f %s\n", r, p50, p99, ok+0}' "$W/hey.txt"
+  local t=1; [ "$c" -ge 64 ] && t=2
+  env BODY_FILE="$W/body.json" H1="${1:-}" H2="${2:-}" H3="${3:-}" \
+    wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 30s -s "$W/post.lua" "$url" 2>&1 | awk '/^RESULT/{print $2, $3, $4, $5}'
+}
+# settle URL [HEADER…]: after a run, wait (up to 60 s) until one request answers within
+# 2 s, so a peer still working off the last run's queue does not spoil the next one.
+settle() {
+  local url=$1; shift
+  local h=(); for x in "$@"; do h+=(-H "$x"); done
+  for _ in $(seq 60); do
+    curl -s -o /dev/null -m 2 -X POST -H 'Content-Type: application/json' "${h[@]}" --data @"$W/body.json" "$url" && return 0
+    sleep 1
+  done
 }
 ttfb() {
   local url=$1 model=$2; shift 2
@@ -131,7 +157,7 @@ ttfb() {
   done | sort -n | awk '{a[NR]=$1} END{printf "%.2f\n", a[int(NR/2)+1]*1000}'
 }
 
-printf '%-9s %-10s %4s %9s %8s %8s %10s %10s\n' gateway case c req/s p50_ms p99_ms +p50_ms +p99_ms
+printf '%-9s %-10s %4s %9s %8s %8s %10s %10s %7s\n' gateway case c req/s p50_ms p99_ms +p50_ms +p99_ms errors
 declare -A BASE50 BASE99
 targets=("direct|http://127.0.0.1:$UP/v1/chat/completions|http://127.0.0.1:$UP/s/v1/chat/completions|")
 targets+=("clawctl|http://127.0.0.1:$CP/v1/chat/completions||Authorization: Bearer tok-bench")
@@ -140,26 +166,34 @@ targets+=("clawctl|http://127.0.0.1:$CP/v1/chat/completions||Authorization: Bear
 for t in "${targets[@]}"; do
   IFS='|' read -r name url surl auth <<<"$t"
   hdr=()
-  [ -n "$auth" ] && hdr=(-H "$auth")
-  [ "$name" = portkey ] && hdr+=(-H "x-portkey-provider: openai")
+  [ -n "$auth" ] && hdr=("$auth")
+  [ "$name" = portkey ] && hdr+=("x-portkey-provider: openai")
+  # Warm up (LiteLLM's first requests are slow), not measured.
+  body fast/m false
+  [ "$name" = portkey ] && body m false
+  env BODY_FILE="$W/body.json" H1="${hdr[0]:-}" H2="${hdr[1]:-}" H3="$([ "$name" = portkey ] && echo "x-portkey-custom-host: http://127.0.0.1:$UP/v1")" \
+    wrk -t1 -c8 -d2s -s "$W/post.lua" "$url" >/dev/null 2>&1 || true
   for mode in non-stream stream; do
     model=fast/m stream=false u=$url extra=()
     if [ "$mode" = stream ]; then model=faststream/m stream=true; [ -n "$surl" ] && u=$surl; fi
     if [ "$name" = portkey ]; then
       model=m
       base="http://127.0.0.1:$UP/v1"; [ "$mode" = stream ] && base="http://127.0.0.1:$UP/s/v1"
-      extra=(-H "x-portkey-custom-host: $base")
+      extra=("x-portkey-custom-host: $base")
     fi
+    hdrs=("${hdr[@]}" "${extra[@]}")
     for c in 1 64 256; do
-      read -r rps p50 p99 ok <<<"$(run "$name" "$u" "$model" "$stream" "$c" "${hdr[@]}" "${extra[@]}")"
+      read -r rps p50 p99 errs <<<"$(run "$u" "$model" "$stream" "$c" "${hdrs[@]}")"
+      settle "$u" "${hdrs[@]}"
       key="$mode/$c"
       if [ "$name" = direct ]; then BASE50[$key]=$p50; BASE99[$key]=$p99; a50=-; a99=-; else
         a50=$(echo "$p50 - ${BASE50[$key]}" | bc); a99=$(echo "$p99 - ${BASE99[$key]}" | bc); fi
-      printf '%-9s %-10s %4s %9s %8s %8s %10s %10s  (200s: %s)\n' "$name" "$mode" "$c" "$rps" "$p50" "$p99" "$a50" "$a99" "$ok"
+      printf '%-9s %-10s %4s %9s %8s %8s %10s %10s %7s\n' "$name" "$mode" "$c" "$rps" "$p50" "$p99" "$a50" "$a99" "$errs"
     done
   done
   if [ "$name" != direct ]; then
-    tf=$(ttfb "$u" "$model" "${hdr[@]}" "${extra[@]}")
+    curl_h=(); for h in "${hdrs[@]}"; do curl_h+=(-H "$h"); done
+    tf=$(ttfb "$u" "$model" "${curl_h[@]}")
     pid=$CLAW_PID; [ "$name" = litellm ] && pid=$LL_PID; [ "$name" = portkey ] && pid=$PK_PID
     echo "$name: time to first streamed byte p50 ${tf} ms; peak RSS $(rss_tree "$pid") MiB"
   else

@@ -837,3 +837,95 @@ fn a_key_of_the_other_region_is_found_and_named_in_later_errors() {
         .clone();
     assert!(last["fix"].as_str().unwrap().contains("base_url"), "{last}");
 }
+
+/// The secret canary through the gateway: a provider that echoes the key in its
+/// error (OpenAI does, partly) and a 400 that quotes it; the key appears in no
+/// error body, status, log line, failure record or `gateway logs` output.
+#[test]
+fn the_key_never_leaves_the_gateway() {
+    const CANARY: &str = "sk-proj-CANARYCANARYCANARY0123456789xyz";
+    for (status, fallback_used) in [(401, true), (400, false)] {
+        let mut sb = Sandbox::new();
+        let echo = FakeProvider::openai()
+            .respond(
+                status,
+                &format!(
+                    r#"{{"error":{{"message":"Incorrect API key provided: {CANARY}. You can find your API key at https://platform.openai.com/account/api-keys."}}}}"#
+                ),
+            )
+            .start();
+        let port = free_port();
+        sb.write_config(&config(
+            port,
+            &format!(
+                "[agents.defaults.model]\nprimary = \"openai/gpt-test\"\n\n[models.providers.openai]\nbase_url = \"{}\"\n",
+                echo.base_url()
+            ),
+        ));
+        sb.set_var("OPENAI_API_KEY", CANARY);
+        let mut c = sb.command(&["gateway", "run"]);
+        c.env("CLAWCTL_GATEWAY_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut d = Daemon(c.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+            .timeout(Duration::from_millis(300))
+            .call()
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "not up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut seen = String::new();
+        for stream in [false, true] {
+            let a = post(port, Some(TOKEN), &chat(None, stream));
+            assert_eq!(a.status == 502, fallback_used, "{}", a.body);
+            seen.push_str(&a.body);
+        }
+        seen.push_str(&get(port, "/v1/status").body);
+        seen.push_str(&sb.run(&["gateway", "logs"]).all());
+        seen.push_str(&sb.run(&["gateway", "logs", "--json"]).all());
+        seen.push_str(&sb.run(&["doctor"]).all());
+        std::thread::sleep(Duration::from_millis(200));
+        for f in ["run/failures.jsonl", "logs/gateway.log", "run/gateway.json"] {
+            seen.push_str(&std::fs::read_to_string(sb.clawctl_home().join(f)).unwrap_or_default());
+        }
+        d.signal(libc::SIGTERM);
+        d.wait_exit(Duration::from_secs(5));
+        let mut stderr = String::new();
+        d.0.stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        seen.push_str(&stderr);
+        assert!(seen.contains("Incorrect API key provided"), "{seen}");
+        assert!(!seen.contains(CANARY), "the key leaked: {seen}");
+        assert!(
+            !seen.contains("CANARYCANARY"),
+            "a piece of the key leaked: {seen}"
+        );
+    }
+}
+
+#[test]
+fn an_alias_reaches_a_provider_known_only_from_the_catalog() {
+    let mut sb = Sandbox::new();
+    let ollama = FakeProvider::ollama().start();
+    let text = include_str!("../catalog/providers.toml")
+        .replace("http://127.0.0.1:11434", &ollama.base_url());
+    let catalog = sb.dir.path().join("catalog.toml");
+    std::fs::write(&catalog, text).unwrap();
+    sb.set_var("CLAWCTL_PROVIDER_CATALOG", &catalog.display().to_string());
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        "[agents.defaults.models]\nloc = \"ollama/llama-test\"\n",
+    ));
+    let _d = start(&sb, port);
+    let a = post(port, Some(TOKEN), &chat(Some("loc"), false));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.header("x-clawctl-model"), Some("ollama/llama-test"));
+    assert_eq!(ollama.requests()[0].path, "/api/chat");
+}

@@ -83,6 +83,19 @@ fn raise_nofile() -> usize {
     usize::try_from(rl.rlim_cur).unwrap_or(usize::MAX)
 }
 
+/// One glibc malloc arena for the whole process: with one arena per worker thread,
+/// memory freed by one connection's task is not reused by another's and the peak
+/// grows (measured: 33 → 28 MiB with 256 concurrent streams), for no throughput
+/// gain at this scale (the work between allocations dominates).
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread
+    // other than main exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// Client connections allowed at once: the configured cap, lowered so that each
 /// client connection can still get a provider connection within the descriptor
 /// limit.
@@ -143,6 +156,7 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
         }
     };
     log::init_file(log::file_path(&state.loaded.paths.home));
+    one_malloc_arena();
     let nofile = raise_nofile();
     let listener = match bind(&state.listen) {
         Ok(l) => l,

@@ -148,6 +148,25 @@ pub fn prepare(
             providers.insert(id, k);
         }
     }
+    // Providers reached only through an alias (`local = "ollama/llama3"`) or a
+    // catalog default: callable too, with the same resolution.
+    let aliased: Vec<String> = loaded
+        .config
+        .agents
+        .defaults
+        .models
+        .values()
+        .filter_map(|r| split_model_ref(r).map(|(p, _)| catalog.canonical(p).to_string()))
+        .collect();
+    for id in aliased {
+        if upstreams.contains_key(&id) {
+            continue;
+        }
+        let r = credentials::resolve_provider(&loaded, &store, &catalog, &id);
+        if let Some(up) = upstream(&loaded, &catalog, &id, &r) {
+            upstreams.insert(id, up);
+        }
+    }
     let token_r = credentials::resolve_gateway_token(&loaded, &store);
     if let Some(v) = token_r.winner().and_then(|w| w.variable.clone()) {
         vars_used.push(v);
