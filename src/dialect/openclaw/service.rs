@@ -280,6 +280,9 @@ pub fn running_gateways(proc_root: &Path) -> Vec<ProcessInfo> {
     pids.into_iter()
         .filter(|pid| {
             std::fs::read(proc_root.join(pid.to_string()).join("cmdline"))
+                .ok()
+                // Cheap first: most command lines (compilers, shells) never say openclaw.
+                .filter(|b| b.windows(8).any(|w| w == b"openclaw"))
                 .map(|b| {
                     let args: Vec<String> = b
                         .split(|c| *c == 0)
