@@ -158,6 +158,12 @@ pub fn discover_in(
         match read(&path, &home, &user) {
             Ok(mut s) => {
                 s.role = role;
+                // The task runs `$STATE/gateway.cmd`: name it as Task Scheduler does.
+                if s.definition.manager == service::Manager::WindowsTask
+                    && path == paths.gateway_cmd()
+                {
+                    s.definition.name = windows_task(paths.profile.as_deref());
+                }
                 found.push(s);
             }
             Err(e) => errors.push(e),
