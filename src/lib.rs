@@ -23,6 +23,7 @@ pub mod doctor;
 pub mod env;
 pub mod failure;
 pub mod fix;
+pub mod fleet;
 pub mod gateway;
 pub mod migrate;
 pub mod providers;

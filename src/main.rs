@@ -16,10 +16,10 @@ fn main() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
         if msg.starts_with("failed printing to stdout") || msg.starts_with("failed to write") {
-            eprintln!("error: cannot write the output: {msg}");
+            clawctl::errln!("error: cannot write the output: {msg}");
             std::process::exit(1);
         }
-        eprintln!("clawctl crashed — this is a bug, please report it: {info}");
+        clawctl::errln!("clawctl crashed — this is a bug, please report it: {info}");
     }));
     std::process::exit(clawctl::cli::main());
 }

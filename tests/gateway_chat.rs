@@ -757,3 +757,83 @@ except openai.AuthenticationError as e:
     assert!(stdout.contains("auth: 401"), "{all}");
     assert_eq!(anthropic.request_count(), 1);
 }
+
+#[test]
+fn a_client_that_gives_up_on_a_non_streamed_answer_is_logged_and_cancelled() {
+    let mut sb = Sandbox::new();
+    let slow = FakeProvider::openai()
+        .accept_key(OPENAI_KEY)
+        .first_byte_delay(Duration::from_secs(3))
+        .start();
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        &format!(
+            "[agents.defaults.model]\nprimary = \"openai/gpt-test\"\n\n[models.providers.openai]\nbase_url = \"{}\"\n",
+            slow.base_url()
+        ),
+    ));
+    sb.set_var("OPENAI_API_KEY", OPENAI_KEY);
+    let _d = start(&sb, port);
+    let r = ureq::post(&format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .timeout(Duration::from_millis(500))
+        .set("Authorization", &format!("Bearer {TOKEN}"))
+        .send_string(&chat(None, false).to_string());
+    assert!(r.is_err(), "the fake answers after 3 s");
+    wait_until("the abandoned request is logged", || {
+        sb.run(&["gateway", "logs", "--json"])
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|l| l["status"] == "499" && l["ended"] == "client-disconnected")
+    });
+}
+
+#[test]
+fn a_key_of_the_other_region_is_found_and_named_in_later_errors() {
+    const CN_KEY: &str = "sk-CHINACHINACHINA0123456789abcdef";
+    let mut sb = Sandbox::new();
+    let intl = FakeProvider::openai().start(); // rejects every key
+    let cn = FakeProvider::openai().accept_key(CN_KEY).start();
+    let text = include_str!("../catalog/providers.toml")
+        .replace("https://api.moonshot.ai/v1", &intl.base_url())
+        .replace("https://api.moonshot.cn/v1", &cn.base_url());
+    let catalog = sb.dir.path().join("catalog.toml");
+    std::fs::write(&catalog, text).unwrap();
+    sb.set_var("CLAWCTL_PROVIDER_CATALOG", &catalog.display().to_string());
+    sb.set_var("MOONSHOT_API_KEY", CN_KEY);
+    let port = free_port();
+    sb.write_config(&config(
+        port,
+        "[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n",
+    ));
+    let _d = start(&sb, port);
+    let a = post(port, Some(TOKEN), &chat(None, false));
+    assert_eq!(a.status, 502, "{}", a.body);
+    // The key is tried on the other region in the background; later failures say so.
+    let mut msg = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !msg.contains("China platform") {
+        assert!(Instant::now() < deadline, "no region diagnosis: {msg}");
+        std::thread::sleep(Duration::from_millis(200));
+        let a = post(port, Some(TOKEN), &chat(None, false));
+        assert!(!a.body.contains(CN_KEY));
+        msg = a.json()["error"]["message"].as_str().unwrap().to_string();
+    }
+    assert!(
+        msg.contains(&format!(
+            "clawctl config set models.providers.moonshot.base_url {}",
+            cn.base_url()
+        )),
+        "{msg}"
+    );
+    assert!(cn.requests().iter().any(|r| r.key_accepted));
+    let st = get(port, "/v1/status").json();
+    let last = st["recent_failures"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(last["fix"].as_str().unwrap().contains("base_url"), "{last}");
+}

@@ -240,15 +240,9 @@ fn interactive_flow_offers_the_shell_key_and_warns_on_shape() {
 mod pty {
     use super::*;
     use expectrl::Session;
-    use std::time::Duration;
 
     fn spawn(sb: &Sandbox, args: &[&str]) -> Session {
-        let mut c = sb.command(args);
-        c.env("TERM", "xterm");
-        let mut s = Session::spawn(c).expect("spawn in a pty");
-        // Generous: under a loaded CI machine a debug build can take seconds per step.
-        s.set_expect_timeout(Some(Duration::from_secs(60)));
-        s
+        sb.pty(args)
     }
 
     #[test]
@@ -288,7 +282,7 @@ mod pty {
         s.expect("hidden").unwrap();
         // The prompt is printed before echo is switched off: give the terminal mode
         // change a moment, as a person's typing always does.
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(std::time::Duration::from_millis(300));
         s.send("tok-HIDDENHIDDEN-0123456789\r").unwrap();
         let out = s.expect(expectrl::Eof).unwrap();
         let text = String::from_utf8_lossy(out.before()).to_string();

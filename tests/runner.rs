@@ -10,19 +10,25 @@
 //! is listed here; `every_test_file_is_a_module` fails when one is forgotten.
 
 mod common;
+#[path = "support/etcd.rs"]
+mod etcd;
 #[path = "support/fake_provider.rs"]
 mod fake_provider;
 
 mod config_cli;
 mod config_set;
 mod edit_props;
+mod fleet;
 mod gateway;
 mod gateway_chat;
 mod gateway_hostile;
+mod hostile_secrets;
 mod import_openclaw;
+mod json_contract;
 mod migrate;
 mod migrate_props;
 mod models_probe;
+mod newcomer;
 mod no_panic;
 mod onboard;
 mod openclaw;

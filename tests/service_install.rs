@@ -479,10 +479,11 @@ fn reinstall_keeps_drop_ins_and_hand_added_variables_and_drops_secrets() {
     ]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(!r.all().contains(MOONSHOT_KEY), "{}", r.all());
+    // The unit held the service's only copy of the key: it moves to credentials.toml.
     assert!(
-        r.stderr.contains("warning: MOONSHOT_API_KEY in ")
-            && r.stderr
-                .contains("clawctl onboard --auth-choice moonshot-api-key"),
+        r.stdout
+            .contains("moved MOONSHOT_API_KEY (sk-kimi-… (sha256:")
+            && r.stdout.contains("as profile moonshot:default"),
         "{}",
         r.all()
     );
@@ -551,7 +552,7 @@ fn launchd_reinstall_keeps_extra_variables_and_keys() {
     assert!(!r.all().contains(MOONSHOT_KEY));
     let r = install(&sb, &["--platform", "launchd", "--no-start", "--force"]);
     assert!(!r.all().contains(MOONSHOT_KEY), "{}", r.all());
-    assert!(r.stderr.contains("MOONSHOT_API_KEY"), "{}", r.all());
+    assert!(r.stdout.contains("moved MOONSHOT_API_KEY"), "{}", r.all());
     assert!(r.stderr.contains("`Program`"), "{}", r.all());
     let v = plist::Value::from_file(&path).unwrap();
     let d = v.as_dictionary().unwrap();

@@ -161,13 +161,13 @@ fn list(ctx: &Ctx, paths: &Paths, args: ListArgs) -> Outcome {
     }
     let dir = ctx.env.display_path(&paths.backups);
     if all.is_empty() {
-        println!("no backups in {dir}");
+        crate::outln!("no backups in {dir}");
         return Ok(0);
     }
     let width = all.iter().map(|e| e.id.len()).max().unwrap_or(2).max(2);
-    println!("{:<width$}  {:<27}  {:<18}  SIZE", "ID", "TIME", "FILE");
+    crate::outln!("{:<width$}  {:<27}  {:<18}  SIZE", "ID", "TIME", "FILE");
     for e in &all {
-        println!(
+        crate::outln!(
             "{:<width$}  {:<27}  {:<18}  {} bytes",
             e.id,
             e.time.as_deref().unwrap_or("?"),
@@ -175,7 +175,7 @@ fn list(ctx: &Ctx, paths: &Paths, args: ListArgs) -> Outcome {
             e.bytes
         );
     }
-    println!(
+    crate::outln!(
         "{} backup(s) in {dir}, newest first ({} kept per file). Restore one with `clawctl backups restore ID`; the file it replaces is backed up first",
         all.len(),
         safe_write::BACKUPS_KEPT
@@ -319,26 +319,30 @@ fn restore(ctx: &Ctx, paths: &Paths, args: RestoreArgs) -> Outcome {
         return Ok(0);
     }
     if identical {
-        println!("{shown} is already identical to backup {id}; nothing to restore");
+        crate::outln!("{shown} is already identical to backup {id}; nothing to restore");
         return Ok(0);
     }
     for c in &changes {
         if c.ends_with('\n') {
-            print!("{c}");
+            crate::out!("{c}");
         } else {
-            println!("{c}");
+            crate::outln!("{c}");
         }
     }
     if args.dry_run {
-        println!("(dry run: nothing was restored)");
+        crate::outln!("(dry run: nothing was restored)");
         return Ok(0);
     }
-    println!("restored {shown} from backup {id}");
+    crate::outln!("restored {shown} from backup {id}");
     if let Some(b) = backup_id {
-        println!("the file it replaced is saved as backup {b} (undo: clawctl backups restore {b})");
+        crate::outln!(
+            "the file it replaced is saved as backup {b} (undo: clawctl backups restore {b})"
+        );
     }
     if problems.is_some() {
-        eprintln!("warning: the restored config does not validate; run `clawctl config validate`");
+        crate::errln!(
+            "warning: the restored config does not validate; run `clawctl config validate`"
+        );
     }
     Ok(0)
 }

@@ -15,6 +15,9 @@ pub struct DoctorArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Do not wrap long lines to the terminal's width.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 fn gather(ctx: &Ctx) -> Result<Vec<Finding>, Failure> {
@@ -60,27 +63,32 @@ pub fn run(ctx: &Ctx, args: DoctorArgs) -> Outcome {
         return Ok(if errors > 0 { 1 } else { 0 });
     }
     for a in &applied {
-        println!("fixed: {a}");
+        crate::outln!("fixed: {a}");
     }
     if findings.is_empty() {
-        println!("no problems found");
+        crate::outln!("no problems found");
     }
+    use super::style::{self, paint, wrap};
+    let width = style::width(&ctx.env, args.wide);
     for f in &findings {
-        let tag = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "note",
+        let (tag, st) = match f.severity {
+            Severity::Error => ("error", style::ERROR),
+            Severity::Warning => ("warning", style::WARNING),
+            Severity::Info => ("note", style::NOTE),
         };
-        println!("{tag}: {}", f.message);
+        // Wrapped before painting, so escape codes do not count as columns.
+        let text = wrap(&format!("{tag}: {}", f.message), width, 4);
+        crate::outln!("{}{}", paint(st, tag), &text[tag.len()..]);
         for e in &f.evidence {
-            println!("    evidence: {e}");
+            crate::outln!("{}", wrap(&format!("    evidence: {e}"), width, 4));
         }
+        // A fix is a command to copy: never broken across lines.
         if let Some(fix) = &f.fix {
-            println!("    fix: {fix}");
+            crate::outln!("    fix: {fix}");
         }
     }
     if errors > 0 {
-        println!("{errors} error(s)");
+        crate::outln!("{errors} error(s)");
     }
     Ok(if errors > 0 { 1 } else { 0 })
 }

@@ -135,8 +135,8 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
                 "findings": [{"ok": false, "message": msg, "fix": fix}],
             }));
         } else {
-            println!("{msg}");
-            println!("  start it: {fix}");
+            crate::outln!("{msg}");
+            crate::outln!("  start it: {fix}");
         }
         return Ok(1);
     };
@@ -265,14 +265,16 @@ fn status(ctx: &Ctx, args: StatusArgs) -> Outcome {
             "findings": findings.iter().map(|f| json!({"ok": f.ok, "message": f.text, "fix": f.fix})).collect::<Vec<_>>(),
         }));
     } else {
-        println!(
+        crate::outln!(
             "gateway: pid {}, http://{}, clawctl {}",
-            receipt.pid, receipt.listen, receipt.version
+            receipt.pid,
+            receipt.listen,
+            receipt.version
         );
         for f in &findings {
-            println!("  {} {}", if f.ok { "ok " } else { "!! " }, f.text);
+            crate::outln!("  {} {}", if f.ok { "ok " } else { "!! " }, f.text);
             if let Some(fix) = &f.fix {
-                println!("       fix: {fix}");
+                crate::outln!("       fix: {fix}");
             }
         }
     }
@@ -307,7 +309,7 @@ pub(crate) fn restart(ctx: &Ctx, args: RestartArgs) -> Outcome {
         return Ok(if result.is_ok() { 0 } else { 1 });
     }
     result?;
-    println!(
+    crate::outln!(
         "gateway is up (pid {}, http://{}) serving the current config",
         done.pid.unwrap_or_default(),
         done.listen.as_deref().unwrap_or_default()
@@ -352,7 +354,7 @@ fn restart_inner(ctx: &Ctx, args: &RestartArgs, done: &mut Restarted) -> Result<
         }
     };
     if !args.json {
-        println!("{method}");
+        crate::outln!("{method}");
     }
     done.method = Some(method);
     // Up means: alive, answering, and what it loaded is what its files give now
@@ -419,14 +421,14 @@ fn sighup(pid: u32) -> Result<String, Failure> {
 
 fn print_log_line(line: &str, json: bool) {
     if !json {
-        println!("{line}");
+        crate::outln!("{line}");
         return;
     }
     let v = match crate::gateway::log::parse_line(line) {
         Some(m) => serde_json::Value::Object(m),
         None => json!({"time": null, "text": line}),
     };
-    println!("{v}");
+    crate::outln!("{v}");
 }
 
 /// `gateway logs`: the file the gateway writes beside its stderr

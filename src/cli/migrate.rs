@@ -56,6 +56,13 @@ pub fn run(ctx: &Ctx, args: MigrateArgs) -> Outcome {
         }
     };
 
+    if migrated.written {
+        let mut written = vec![migrated.config.clone()];
+        if migrated.credentials_changed {
+            written.push(paths.credentials.clone());
+        }
+        notes.extend(ctx.writes_not_seen(&written));
+    }
     let code = if migrated.invalid.is_some() { 1 } else { 0 };
     if args.json {
         print_json(&to_json(&migrated, moved.as_ref(), &notes, args.dry_run));
@@ -146,12 +153,12 @@ fn print_text(
         ("copied", "renamed")
     };
     if let Some(m) = moved {
-        println!(
+        crate::outln!(
             "old location: {} (the current home has no config)",
             show(&m.from_home)
         );
         for f in &m.files {
-            println!(
+            crate::outln!(
                 "  {verb} {} → {} (mode {:04o})",
                 show(&f.from),
                 show(&f.to),
@@ -159,7 +166,7 @@ fn print_text(
             );
         }
         for f in &m.files {
-            println!(
+            crate::outln!(
                 "  {verb_rename} {} → {} (kept, no longer read)",
                 show(&f.from),
                 show(&f.old_renamed_to)
@@ -167,61 +174,64 @@ fn print_text(
         }
     }
     for n in notes {
-        eprintln!("warning: {n}");
+        crate::errln!("warning: {n}");
     }
     if !o.exists {
-        println!("no config at {}: nothing to migrate", show(&o.config));
+        crate::outln!("no config at {}: nothing to migrate", show(&o.config));
         return;
     }
     if o.nothing_to_do() {
-        println!(
+        crate::outln!(
             "nothing to migrate: {} is at layout version {} (the newest this clawctl knows)",
             show(&o.config),
             o.from_version
         );
         return;
     }
-    println!(
+    crate::outln!(
         "{}: layout version {} → {}",
         show(&o.config),
         o.from_version,
         o.report.to_version
     );
-    println!("pending migrations:");
+    crate::outln!("pending migrations:");
     for m in &o.pending {
-        println!(
+        crate::outln!(
             "  {} ({} → {}): {}",
-            m.file, m.from_version, m.to_version, m.description
+            m.file,
+            m.from_version,
+            m.to_version,
+            m.description
         );
     }
-    println!("changes:");
+    crate::outln!("changes:");
     for (_, c) in o.report.changes() {
-        println!("  - {}", c.message);
+        crate::outln!("  - {}", c.message);
     }
-    print!("{}", o.diff);
+    crate::out!("{}", o.diff);
     if let Some(errors) = &o.invalid {
-        eprintln!("{errors}");
-        eprintln!(
+        crate::errln!("{errors}");
+        crate::errln!(
             "error: after migrating, the config would still not validate (lines above are those of the migrated file); `clawctl migrate` will refuse to write it. Fix those keys by hand first"
         );
     }
     if dry_run {
-        println!("(dry run: nothing was written; run `clawctl migrate` to apply)");
+        crate::outln!("(dry run: nothing was written; run `clawctl migrate` to apply)");
         return;
     }
-    println!(
+    crate::outln!(
         "migrated {} to layout version {}",
         show(&o.config),
         o.report.to_version
     );
     if !o.report.moved.is_empty() {
-        println!(
+        crate::outln!(
             "{} secret(s) moved to credentials.toml (mode 0600); the config refers to them as cred:…",
             o.report.moved.len()
         );
     }
     if let (Some(b), Some(id)) = (&o.backup, backup_id(o)) {
-        println!("the previous file is saved as {}", show(b));
-        println!("  to undo: clawctl backups restore {id}");
+        crate::outln!("the previous file is saved as {}", show(b));
+        crate::outln!("  to undo: clawctl backups restore {id}");
     }
 }

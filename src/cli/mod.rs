@@ -9,6 +9,7 @@ mod backups;
 mod completions;
 mod config;
 mod doctor;
+mod fleet;
 pub(crate) mod gateway;
 mod interrupt;
 mod migrate;
@@ -22,9 +23,20 @@ pub(crate) mod service;
 mod set_arg;
 pub mod show;
 mod status;
+pub mod style;
 mod transfer;
 
 pub use output::{Failure, Outcome};
+
+/// `clawctl --version`: the package version, the commit and the build date (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CLAWCTL_COMMIT"),
+    " ",
+    env!("CLAWCTL_BUILD_DATE"),
+    ")"
+);
 
 /// Shown under every `--help`; the README's "Exit codes" table says the same.
 const EXIT_CODES: &str = "Exit codes:
@@ -37,7 +49,7 @@ const EXIT_CODES: &str = "Exit codes:
 #[derive(Debug, Parser)]
 #[command(
     name = "clawctl",
-    version,
+    version = VERSION,
     about = "Configure an AI-agent gateway, and see what its running service actually reads",
     long_about = "clawctl manages the configuration of an AI-agent gateway: layered config with the origin of every value, schema validation before every write and restart, credentials the service can read, and the service's own view of it all.",
     after_help = EXIT_CODES
@@ -98,8 +110,13 @@ pub enum Command {
     /// The copies clawctl saves before every write: list them, restore one.
     #[command(subcommand)]
     Backups(backups::BackupsCommand),
-    /// Print a shell completion script.
+    /// Print the shell's completion registration (config keys complete from the schema).
     Completions(completions::CompletionsArgs),
+    /// Many gateways on one etcd: the shared layer, its members, drift between them.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
+    /// Print the man page (roff): clawctl man > ~/.local/share/man/man1/clawctl.1
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +151,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Warnings for files this command wrote that the installed gateway service does
+    /// not read (none when no service is found).
+    pub fn writes_not_seen(&self, written: &[std::path::PathBuf]) -> Vec<String> {
+        let Some(env) = self
+            .views(true)
+            .ok()
+            .and_then(|v| v.next_start_environment())
+        else {
+            return Vec::new();
+        };
+        crate::service::view::writes_not_seen(&self.env, &env, written)
+    }
+
     /// The CLI view and the service view from the global options: the one way a
     /// command gets them, so every command reports an unreadable `--service-file`
     /// or `--pid` the same way. `fast`: read-only commands skip the schema pass.
@@ -148,11 +178,19 @@ impl Ctx {
 }
 
 pub fn main() -> i32 {
+    completions::complete_from_env();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            // A usage error quotes the arguments, which may hold a key typed where
+            // a key path belongs: it goes through the masking sink too.
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                crate::secrets::sink::write_stderr(&text);
+            } else {
+                crate::secrets::sink::write_stdout(&text);
+            }
             return code;
         }
     };
@@ -172,6 +210,7 @@ pub fn main() -> i32 {
             pid: cli.global.pid,
         },
     };
+    style::init(&ctx.env);
     match crate::dialect::Dialect::select(&ctx.env, cli.global.openclaw) {
         Ok(crate::dialect::Dialect::OpenClaw) => {
             return output::finish(openclaw::run(&ctx, cli.command));
@@ -200,6 +239,8 @@ pub fn main() -> i32 {
         Command::Migrate(a) => migrate::run(&ctx, a),
         Command::Backups(b) => backups::run(&ctx, b),
         Command::Completions(a) => completions::run(a),
+        Command::Fleet(f) => fleet::run(&ctx, f),
+        Command::Man(a) => completions::man(a),
     };
     output::finish(result)
 }

@@ -599,7 +599,7 @@ fn update_service(ctx: &Ctx) {
         )
     };
     if let Err(f) = result {
-        eprintln!("warning: the service was not updated: {}", f.message);
+        crate::errln!("warning: the service was not updated: {}", f.message);
     }
 }
 
@@ -717,28 +717,28 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             let name = catalog_entry.map(|p| p.name.as_str()).unwrap_or(&id);
             let file = env.display_path(&views.cli.loaded.paths.credentials);
             match &replaced {
-                Some((old, new)) => println!(
+                Some((old, new)) => crate::outln!(
                     "replaced the stored {name} key {old} with {new} (from {}) in profile {profile} in {file}; the old file is in backups/",
                     plan.key_source
                 ),
-                None if applied.credentials_changed => println!(
+                None if applied.credentials_changed => crate::outln!(
                     "stored the {name} key {} (from {}) as profile {profile} in {file}",
                     crate::secrets::mask::describe(k.expose_secret()),
                     plan.key_source
                 ),
-                None => println!(
+                None => crate::outln!(
                     "the {name} key {} is already stored as profile {profile} in {file}",
                     crate::secrets::mask::describe(k.expose_secret())
                 ),
             }
         }
         if let Some(t) = &new_token {
-            println!(
+            crate::outln!(
                 "generated a gateway token {} (profile gateway:default) for the dashboard and the CLI",
                 crate::secrets::mask::describe(t.expose_secret())
             );
         }
-        println!(
+        crate::outln!(
             "{} {}: provider {id} ({}){}",
             if applied.changed {
                 "updated"
@@ -765,6 +765,11 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
     } else {
         views
     };
+    if !plan.update_service {
+        for w in ctx.writes_not_seen(&applied.files()) {
+            eprintln!("warning: {w}");
+        }
+    }
     let loaded = &views.cli.loaded;
     let service = super::service::check::key_visibility(&views, &id);
     let probe_failed = probe.as_ref().is_some_and(|p| !p.ok);
@@ -789,20 +794,20 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
         return Ok(if probe_failed { 1 } else { 0 });
     }
     match loaded.config.primary_model() {
-        Some(m) => println!("default model: {m}"),
-        None => println!(
+        Some(m) => crate::outln!("default model: {m}"),
+        None => crate::outln!(
             "default model: not set (clawctl config set agents.defaults.model.primary {id}/MODEL)"
         ),
     }
     if let Some(p) = &probe {
-        println!("probe: {}", p.summary);
+        crate::outln!("probe: {}", p.summary);
         for line in &p.findings {
-            println!("  {line}");
+            crate::outln!("  {line}");
         }
     }
-    println!("{}", service.summary);
+    crate::outln!("{}", service.summary);
     for c in &service.fix {
-        println!("  fix: {c}");
+        crate::outln!("  fix: {c}");
     }
     Ok(if probe_failed { 1 } else { 0 })
 }

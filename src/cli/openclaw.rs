@@ -85,25 +85,27 @@ fn doctor_cmd(ctx: &Ctx, fix: bool, as_json: bool) -> Outcome {
         );
         return Ok(if errors > 0 { 1 } else { 0 });
     }
-    println!(
+    crate::outln!(
         "OpenClaw install: {} ({})",
         install.cli.show(&install.cli.paths.config),
         install.cli.paths.config_from
     );
     if findings.is_empty() {
-        println!("no problems found");
+        crate::outln!("no problems found");
     }
     for f in &findings {
-        println!("{}: {}", tag(f.severity), f.message);
+        crate::outln!("{}: {}", tag(f.severity), f.message);
         for e in &f.evidence {
-            println!("    evidence: {e}");
+            crate::outln!("    evidence: {e}");
         }
         if let Some(fix) = &f.fix {
-            println!("    fix: {fix}");
+            crate::outln!("    fix: {fix}");
         }
     }
     if fix && findings.iter().any(|f| f.fix.is_some()) {
-        println!("--fix under --openclaw changes nothing: run the fix commands above yourself.");
+        crate::outln!(
+            "--fix under --openclaw changes nothing: run the fix commands above yourself."
+        );
     }
     Ok(if errors > 0 { 1 } else { 0 })
 }
@@ -202,19 +204,19 @@ fn status(ctx: &Ctx, as_json: bool) -> Outcome {
             Some(other) => other.to_string(),
         }
     };
-    println!("OpenClaw install (read-only)");
+    crate::outln!("OpenClaw install (read-only)");
     for (label, key) in rows {
-        println!("{label:>14}  CLI:     {}", cell(&cli, key));
+        crate::outln!("{label:>14}  CLI:     {}", cell(&cli, key));
         match &svc {
-            Some(s) => println!("{:>14}  service: {}", "", cell(s, key)),
+            Some(s) => crate::outln!("{:>14}  service: {}", "", cell(s, key)),
             None if key == "config" => {
-                println!("{:>14}  service: no OpenClaw service definition found", "")
+                crate::outln!("{:>14}  service: no OpenClaw service definition found", "")
             }
             None => {}
         }
     }
     for s in &install.services {
-        println!(
+        crate::outln!(
             "service definition: {} {} ({}){}",
             s.definition.manager,
             s.definition.name,
@@ -227,7 +229,7 @@ fn status(ctx: &Ctx, as_json: bool) -> Outcome {
         );
     }
     for e in &install.service_errors {
-        println!("service definition error: {e}");
+        crate::outln!("service definition error: {e}");
     }
     Ok(0)
 }
@@ -362,17 +364,17 @@ fn models_status(ctx: &Ctx, a: &crate::cli::models::status::ModelsStatusArgs) ->
         return Ok(code);
     }
     for p in &out {
-        println!("{}", p["provider"].as_str().unwrap_or(""));
+        crate::outln!("{}", p["provider"].as_str().unwrap_or(""));
         for v in p["views"].as_array().into_iter().flatten() {
             match v["winner"].as_object() {
-                Some(w) => println!(
+                Some(w) => crate::outln!(
                     "  {}: {} ({}, {})",
                     v["view"].as_str().unwrap_or(""),
                     w["key"].as_str().unwrap_or(""),
                     w["source"].as_str().unwrap_or(""),
                     w["evidence"].as_str().unwrap_or("")
                 ),
-                None => println!("  {}: no key", v["view"].as_str().unwrap_or("")),
+                None => crate::outln!("  {}: no key", v["view"].as_str().unwrap_or("")),
             }
         }
         if let Some(pr) = p.get("probe") {
@@ -409,7 +411,7 @@ fn config_path(ctx: &Ctx, as_json: bool) -> Outcome {
         }));
         return Ok(0);
     }
-    println!("{}", c.paths.config.display());
+    crate::outln!("{}", c.paths.config.display());
     Ok(0)
 }
 
@@ -459,9 +461,9 @@ fn config_get(ctx: &Ctx, key: &str, show_origin: bool, as_json: bool) -> Outcome
     if as_json {
         print_json(&json!({"key": key, "value": v, "origin": origin}));
     } else if show_origin {
-        println!("{origin}\t{}", plain(v));
+        crate::outln!("{origin}\t{}", plain(v));
     } else {
-        println!("{}", plain(v));
+        crate::outln!("{}", plain(v));
     }
     Ok(0)
 }
@@ -486,9 +488,9 @@ fn config_list(ctx: &Ctx, show_origin: bool, as_json: bool) -> Outcome {
     }
     for (k, v) in rows {
         if show_origin {
-            println!("file {}\t{k}={}", install.cli.locate(&k), plain(&v));
+            crate::outln!("file {}\t{k}={}", install.cli.locate(&k), plain(&v));
         } else {
-            println!("{k}={}", plain(&v));
+            crate::outln!("{k}={}", plain(&v));
         }
     }
     Ok(0)
@@ -530,12 +532,12 @@ fn config_validate(ctx: &Ctx, service: bool, as_json: bool) -> Outcome {
         );
     } else {
         match &problem {
-            None => println!(
+            None => crate::outln!(
                 "{}: valid JSON5 ({} file(s) read)",
                 view.paths.config.display(),
                 view.config_files.len()
             ),
-            Some(e) => println!("error: {e}"),
+            Some(e) => crate::outln!("error: {e}"),
         }
     }
     Ok(if problem.is_some() { 1 } else { 0 })

@@ -9,34 +9,54 @@ pub fn finish(result: Outcome) -> i32 {
     match result {
         Ok(code) => code,
         Err(f) => {
-            let mut err = std::io::stderr().lock();
             let msg = f.message.trim_end();
-            if msg.starts_with("error") || msg.starts_with("warning") {
-                let _ = writeln!(err, "{msg}");
+            // The "error:"/"warning:" tag styled as clap styles its own.
+            let (tag, rest) = if let Some(r) = msg.strip_prefix("error:") {
+                ("error:", r)
+            } else if let Some(r) = msg.strip_prefix("warning:") {
+                ("warning:", r)
+            } else if f.code == 130 {
+                ("", msg)
             } else {
-                let _ = writeln!(err, "error: {msg}");
-            }
+                ("error:", msg)
+            };
+            let painted = match tag {
+                "" => String::new(),
+                "warning:" => super::style::paint_err(super::style::WARNING, tag),
+                t => super::style::paint_err(super::style::ERROR, t),
+            };
+            let sep = if tag.is_empty() || rest.starts_with(' ') {
+                ""
+            } else {
+                " "
+            };
+            crate::errln!("{painted}{sep}{rest}");
             f.code
         }
     }
 }
 
-/// Write `bytes` to stdout and flush: Err (exit 1, with the reason) when the write
-/// fails — a full disk (`ENOSPC`), a closed pipe when SIGPIPE is ignored — so output
-/// a caller redirected to a file is never lost silently.
-pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+/// Write `bytes` to stdout *unmasked* and flush — only for what the user asked to
+/// hold secrets (`export --include-secrets`); everything else goes through the sink
+/// (`outln!`, [`print_json`]). Err (exit 1, with the reason) when the write fails — a
+/// full disk (`ENOSPC`), a closed pipe when SIGPIPE is ignored — so output a caller
+/// redirected to a file is never lost silently.
+pub fn write_stdout_unmasked(bytes: &[u8]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|_| out.flush())
         .map_err(|e| Failure::error(format!("cannot write the output to standard output: {e}")))
 }
 
-/// Print JSON to stdout, pretty, with a trailing newline. A failed write (full disk,
-/// closed pipe) ends the process with exit 1, never a silent success.
+/// Print JSON to stdout, pretty, with a trailing newline, every secret masked field by
+/// field (`secrets::sink::scrub_json`). A failed write (full disk, closed pipe) ends the
+/// process with exit 1, never a silent success.
 pub fn print_json(value: &serde_json::Value) {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut value = value.clone();
+    crate::secrets::sink::scrub_json(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
-    if let Err(f) = write_stdout(text.as_bytes()) {
+    if let Err(f) = write_stdout_unmasked(text.as_bytes()) {
         std::process::exit(finish(Err(f)));
     }
 }

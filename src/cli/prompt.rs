@@ -48,7 +48,7 @@ fn menu_err(e: dialoguer::Error) -> Failure {
     let _ = console::Term::stderr().show_cursor();
     let dialoguer::Error::IO(io) = e;
     if io.kind() == std::io::ErrorKind::Interrupted {
-        eprintln!();
+        crate::errln!();
         return interrupted();
     }
     Failure::error(format!("the prompt failed: {io}"))
@@ -96,7 +96,7 @@ impl Prompter for Terminal {
         i.interact_text().map(Some).map_err(menu_err)
     }
     fn explain(&mut self, text: &str) {
-        eprintln!("{text}");
+        crate::errln!("{text}");
     }
 }
 

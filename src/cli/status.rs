@@ -15,6 +15,9 @@ pub struct StatusArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Full values, however wide (default: fit the terminal, eliding long values).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 fn key_text(r: &Resolved) -> String {
@@ -110,6 +113,10 @@ fn rows(views: &Views, side: &View, running: Option<&Running>, ids: &[String]) -
             }),
         ),
     ];
+    if let Some(f) = &l.fleet {
+        // Live or cached: which copy of the fleet layer this view runs on.
+        r.push(row(KeyPath::of(&["fleet"]), "fleet", f.summary()));
+    }
     for id in ids {
         let files = side.resolve(catalog, id);
         let key = match running.map(|r| r.receipt.providers.get(id)) {
@@ -169,9 +176,9 @@ fn or_invalid(l: &Loaded, key: &[&str], value: impl FnOnce() -> String) -> Strin
 pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
     if let Some(h) = super::openclaw::hint(ctx) {
         if args.json {
-            eprintln!("note: {h}");
+            crate::errln!("note: {h}");
         } else {
-            println!("note: {h}");
+            crate::outln!("note: {h}");
         }
     }
     let views = ctx.views(true)?;
@@ -223,49 +230,66 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         }));
         return Ok(0);
     }
+    let width = super::style::width(&ctx.env, args.wide);
+    let say = |line: String| crate::outln!("{}", super::style::wrap(&line, width, 4));
     // A fresh machine: the table below is all defaults and "MISSING"; say the one next step.
     let fresh = cli.loaded.is_valid()
-        && crate::doctor::nothing_configured(&cli.loaded, &cli.store, service.is_some());
+        && crate::doctor::nothing_configured(
+            &cli.loaded,
+            &cli.store,
+            // A definition that does not parse is still a service someone set up.
+            service.is_some() || !view.errors.is_empty(),
+        );
     if fresh {
-        println!(
+        say(format!(
             "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",
             cli.loaded.env.display_path(&cli.loaded.paths.config)
-        );
-        println!();
+        ));
+        crate::outln!();
     }
-    println!("service: {state}");
+    say(format!("service: {state}"));
     for e in &view.evidence {
-        println!("  from {e}");
+        say(format!("  from {e}"));
     }
     if let Some(r) = running {
-        println!(
+        say(format!(
             "  running gateway pid {} loaded {} (receipt {})",
             r.receipt.pid,
             ctx.env.display_path(&r.receipt.config_path),
             ctx.env.display_path(&r.receipt_path)
-        );
+        ));
         for d in &r.drift {
-            println!("  ! {}", d.sentence());
+            say(format!("  ! {}", d.sentence()));
         }
     }
     let w = cli_rows.iter().map(|r| r.label.len()).max().unwrap_or(10);
-    let cw = cli_rows
-        .iter()
-        .map(|r| r.value.chars().count())
-        .max()
-        .unwrap_or(10)
-        .clamp(10, 60);
-    println!();
-    println!(
-        "  {:w$}  {:cw$}  {}",
-        "",
-        "this shell",
-        if service.is_some() {
-            "service"
-        } else {
-            "service (not found)"
+    let longest = |rows: &[Row]| {
+        rows.iter()
+            .map(|r| r.value.chars().count())
+            .max()
+            .unwrap_or(10)
+    };
+    // Two value columns share what the labels leave: the service column takes what it
+    // needs up to half, the CLI's the rest; long values are elided (…). --wide (or a
+    // pipe without COLUMNS) shows them whole.
+    let (cw, sw) = match width {
+        Some(total) => {
+            let room = total.saturating_sub(2 + w + 2 + 2).max(20);
+            let svc_need = svc_rows.as_deref().map_or(19, longest).max(7);
+            let cw = longest(&cli_rows)
+                .min(room.saturating_sub(svc_need.min(room / 2)))
+                .max(10);
+            (cw, room.saturating_sub(cw).max(10))
         }
-    );
+        None => (longest(&cli_rows).max(10), usize::MAX),
+    };
+    crate::outln!();
+    let service_title = if service.is_some() {
+        "service"
+    } else {
+        "service (not found)"
+    };
+    crate::outln!("  {:w$}  {:cw$}  {service_title}", "", "this shell");
     for (
         i,
         Row {
@@ -277,16 +301,30 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
             .as_ref()
             .map(|r| r[i].value.as_str())
             .unwrap_or("-");
-        println!(
-            "{} {k:w$}  {v:cw$}  {s}",
-            if differs[i] { "!" } else { " " }
-        );
+        // A key's shape and fingerprint matter more than where it comes from; a
+        // path's both ends matter.
+        let cut = if k.ends_with(" key") || k.ends_with(" token") {
+            super::style::elide_end
+        } else {
+            super::style::elide
+        };
+        let (v, s) = (cut(v, cw), cut(s, sw));
+        let mark = if differs[i] {
+            super::style::paint(super::style::MARK, "!")
+        } else {
+            " ".into()
+        };
+        let line = format!("{mark} {k:w$}  {v:cw$}  {s}");
+        crate::outln!("{}", line.trim_end());
     }
     if differs.iter().any(|d| *d) {
-        println!();
-        println!(
-            "lines marked ! differ between this shell and the service: `clawctl doctor` says what to do"
-        );
+        crate::outln!();
+        say("lines marked ! differ between this shell and the service: `clawctl doctor` says what to do".into());
+    }
+    if width.is_some()
+        && (longest(&cli_rows) > cw || svc_rows.as_deref().is_some_and(|r| longest(r) > sw))
+    {
+        say("(… marks a shortened value: --wide or --json shows it whole)".into());
     }
     Ok(0)
 }

@@ -10,9 +10,10 @@ use toml_edit::DocumentMut;
 
 use super::output::print_json;
 use super::{Ctx, Failure, Outcome};
-use crate::config::keypath::KeyPath;
+use crate::config::keypath::{KeyPath, Segment};
 use crate::config::model::AuthMode;
 use crate::providers::catalog::Catalog;
+use crate::secrets::mask;
 use crate::transfer::bundle::{self, Bundle, BundleCredential, BundleService};
 use crate::write::transaction::{NewCredential, edit_config};
 
@@ -234,6 +235,10 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             Ok(())
         },
     )?;
+    let mut warnings = incoming.warnings.clone();
+    if applied.written {
+        warnings.extend(ctx.writes_not_seen(&applied.files()));
+    }
     if args.json {
         print_json(&json!({
             "source": format!("{source:?}").to_lowercase(),
@@ -243,27 +248,27 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             "credentials_changed": applied.credentials_changed,
             "mapped": incoming.report,
             "unmapped": incoming.unmapped.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
-            "warnings": incoming.warnings,
+            "warnings": warnings,
             "diff": args.dry_run.then_some(applied.diff()),
         }));
         return Ok(0);
     }
     if args.dry_run {
-        print!("{}", applied.diff());
+        crate::out!("{}", applied.diff());
     }
     for r in &incoming.report {
-        println!("imported: {r}");
+        crate::outln!("imported: {r}");
     }
     for (p, r) in &incoming.unmapped {
-        println!("not imported: {p} — {r}");
+        crate::outln!("not imported: {p} — {r}");
     }
-    for w in &incoming.warnings {
-        eprintln!("warning: {w}");
+    for w in &warnings {
+        crate::errln!("warning: {w}");
     }
     if args.dry_run {
-        println!("(dry run: nothing was written)");
+        crate::outln!("(dry run: nothing was written)");
     } else {
-        println!(
+        crate::outln!(
             "{} {}{}",
             if merge { "merged into" } else { "wrote" },
             ctx.env.display_path(&applied.config),
@@ -284,8 +289,19 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
     let config = crate::config::load::read_text_file(&paths.config, "config file")
         .map_err(|d| Failure::error(d.message))?;
     let loaded = crate::config::load::load(&ctx.env, &ctx.opts)?;
+    // A file that does not parse cannot be searched for secrets by key: it
+    // is not exported at all rather than exported with whatever it holds.
+    if let Some(d) = loaded.diagnostics.iter().find(|d| d.code == "syntax")
+        && !args.include_secrets
+    {
+        return Err(Failure::error(format!(
+            "not exported: {} does not parse ({}), so its secrets cannot be told apart\n  help: fix it first (`clawctl config validate` shows where), or export with --include-secrets",
+            ctx.env.display_path(&paths.config),
+            d.message.lines().next().unwrap_or_default()
+        )));
+    }
     if !loaded.is_valid() {
-        eprintln!("warning: the config has errors; they are exported as they are");
+        crate::errln!("warning: the config has errors; they are exported as they are");
     }
     let credentials = if args.include_secrets {
         use secrecy::ExposeSecret;
@@ -329,9 +345,33 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
                 let mut doc: DocumentMut = text
                     .parse()
                     .map_err(|_| Failure::error("config.toml does not parse"))?;
-                for p in &paths_out {
-                    let _ = crate::config::edit::unset(&mut doc, p);
-                    eprintln!(
+                // A secret inside an array or table (`api_key = ["…"]`) goes with the
+                // whole value of its key: an element cannot always be removed alone.
+                let mut whole: Vec<KeyPath> = paths_out
+                    .iter()
+                    .map(|p| {
+                        let mut top = p.clone();
+                        while let Some(parent) = top.parent() {
+                            if !matches!(top.segments().last(), Some(Segment::Index(_)))
+                                && parent
+                                    .last_key()
+                                    .is_none_or(|k| !mask::is_sensitive_name(k))
+                            {
+                                break;
+                            }
+                            top = parent;
+                        }
+                        top
+                    })
+                    .collect();
+                whole.dedup();
+                for p in &whole {
+                    crate::config::edit::unset(&mut doc, p).map_err(|e| {
+                        Failure::error(format!(
+                            "not exported: `{p}` holds a literal secret that could not be left out ({e})"
+                        ))
+                    })?;
+                    crate::errln!(
                         "not exported: `{p}` holds a literal secret (move it with `clawctl doctor --fix`, or export with --include-secrets)"
                     );
                 }
@@ -374,14 +414,25 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
         credentials,
         service,
     };
-    let text = serde_json::to_string_pretty(&b).map_err(|e| Failure::error(e.to_string()))? + "\n";
+    let mut text =
+        serde_json::to_string_pretty(&b).map_err(|e| Failure::error(e.to_string()))? + "\n";
+    if !args.include_secrets
+        && let std::borrow::Cow::Owned(masked) = crate::secrets::sink::scrub(&text)
+    {
+        // Something that looks like a key sits where no key was expected (a model
+        // name, a free-form value): the bundle carries it masked, and says so.
+        crate::errln!(
+            "warning: values that look like secrets were masked in the bundle (export with --include-secrets to keep them)"
+        );
+        text = masked;
+    }
     match &args.output {
         Some(out) => {
             let out = ctx.env.resolve_path(&out.to_string_lossy());
             let mode = if b.has_secrets() { 0o600 } else { 0o644 };
             crate::write::safe_write::write_generated(&out, &text, mode)
                 .map_err(|e| Failure::error(e.to_string()))?;
-            eprintln!(
+            crate::errln!(
                 "exported to {}{}",
                 ctx.env.display_path(&out),
                 if b.has_secrets() {
@@ -398,7 +449,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
                 ));
             }
             // A bundle lost to a full disk or a closed pipe must not end in exit 0.
-            super::output::write_stdout(text.as_bytes())?;
+            super::output::write_stdout_unmasked(text.as_bytes())?;
         }
     }
     Ok(0)

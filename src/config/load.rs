@@ -47,6 +47,9 @@ pub struct LoadOptions {
     /// Diagnostics need only their code and key (no location, no suggestion):
     /// a write's look at the file *before* the edit only compares error sets.
     pub brief: bool,
+    /// Use this fleet layer instead of reading etcd (a watched change validated before
+    /// it is applied, `fleet set --dry-run` against a member's layers, tests).
+    pub fleet_layer: Option<std::sync::Arc<crate::fleet::FleetLayer>>,
 }
 
 impl LoadOptions {
@@ -67,6 +70,7 @@ impl LoadOptions {
             file_only: true,
             fast: false,
             brief: false,
+            fleet_layer: None,
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Loaded {
     pub file_spans: std::sync::OnceLock<SpanMap>,
     /// Every variable of the home `.env` (provider keys are credential sources).
     pub dotenv: BTreeMap<String, DotEnvVar>,
+    /// The fleet this config belongs to and the layer read from it; `None`: no fleet.
+    pub fleet: Option<crate::fleet::FleetState>,
 }
 
 /// The merged layers and the file, kept so that origins are worked out only when a
@@ -357,19 +363,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Line and column of the first byte that is not UTF-8.
+pub fn first_invalid_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> tomlconv::Pos {
+    let text = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+    tomlconv::offset_to_pos(&text, text.len())
+}
+
 /// Read a config-like file with the checks every reader needs: not a directory,
 /// not over 10 MiB, readable, UTF-8. `Ok(None)`: the file does not exist.
 pub fn read_text_file(path: &Path, what: &str) -> Result<Option<String>, Diagnostic> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Diagnostic::error(
-                "unreadable",
-                format!("cannot read {what} {}: {e}", path.display()),
-            )
-            .with_help("check the file's permissions (ls -l) and owner"));
-        }
+        Err(e) => return Err(unreadable(path, what, &e, None)),
     };
     if meta.is_dir() {
         return Err(Diagnostic::error(
@@ -389,17 +395,9 @@ pub fn read_text_file(path: &Path, what: &str) -> Result<Option<String>, Diagnos
         )
         .with_help("this is not a config file clawctl wrote; check the path"));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error(
-            "unreadable",
-            format!("cannot read {what} {}: {e}", path.display()),
-        )
-        .with_help("check the file's permissions (ls -l) and owner")
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, what, &e, Some(&meta)))?;
     String::from_utf8(bytes).map(Some).map_err(|e| {
-        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let text = String::from_utf8_lossy(good);
-        let pos = tomlconv::offset_to_pos(&text, text.len());
+        let pos = first_invalid_utf8(e.as_bytes(), &e.utf8_error());
         Diagnostic::error(
             "encoding",
             format!(
@@ -410,6 +408,42 @@ pub fn read_text_file(path: &Path, what: &str) -> Result<Option<String>, Diagnos
             ),
         )
         .with_help("save the file as UTF-8")
+    })
+}
+
+/// "cannot read …: permission denied", with the file's owner and mode and the fix
+/// (a file left root-owned by `sudo clawctl …` is the usual cause).
+fn unreadable(
+    path: &Path,
+    what: &str,
+    e: &std::io::Error,
+    meta: Option<&std::fs::Metadata>,
+) -> Diagnostic {
+    use std::os::unix::fs::MetadataExt;
+    let d = Diagnostic::error(
+        "unreadable",
+        format!("cannot read {what} {}: {e}", path.display()),
+    );
+    match meta {
+        Some(m) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let owner = user_name(m.uid()).unwrap_or_else(|| format!("uid {}", m.uid()));
+            d.with_help(format!(
+                "it is owned by {owner} with mode {:o}: `sudo chown \"$(id -un)\" {p} && chmod 600 {p}` (or run clawctl as {owner})",
+                m.mode() & 0o7777,
+                p = crate::fix::quote(&path.display().to_string())
+            ))
+        }
+        _ => d.with_help("check the file's permissions (ls -l) and owner"),
+    }
+}
+
+/// The login name of `uid` from /etc/passwd, when it has one.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
     })
 }
 
@@ -542,6 +576,17 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         }),
     }
 
+    // credentials.toml is not a layer of values, but keys come from it: a file that
+    // does not parse or cannot be read makes the setup invalid (the gateway refuses
+    // it), and is named here rather than as "profile missing" later.
+    let store = (!opts.file_only).then(|| {
+        let store = crate::secrets::credentials::Store::read(&paths.credentials);
+        if let Some(d) = &store.error_diagnostic {
+            diagnostics.push(d.clone());
+        }
+        store
+    });
+
     // Layer 4: process environment, one provider per variable.
     for (name, value) in &env.vars {
         if !opts.file_only && name.starts_with(vars::CONFIG_OVERRIDE_PREFIX) {
@@ -589,6 +634,18 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         }
     }
 
+    // Layer 1½: the fleet layer, between the defaults and config.toml. Only looked for
+    // when a fleet is configured; otherwise nothing here costs more than a lookup.
+    let fleet = fleet_layer(
+        env,
+        &paths,
+        opts,
+        &mut providers,
+        &mut named_origins,
+        &mut diagnostics,
+    );
+
+    register_layer_secrets(env, &providers, &dotenv);
     let mut figment = Figment::new();
     for p in providers {
         figment = figment.merge(p);
@@ -620,6 +677,7 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         brief: opts.brief,
         file_spans: Default::default(),
         dotenv,
+        fleet,
     };
     // Deserialize the tree figment already merged (`Figment::extract` would merge
     // every provider again).
@@ -644,6 +702,9 @@ pub fn load(env: &Environment, opts: &LoadOptions) -> Result<Loaded, Diagnostic>
         }
     }
     crate::config::validate::check_cross_fields(&mut loaded);
+    if let Some(store) = &store {
+        crate::config::validate::check_password(&mut loaded, store);
+    }
     Ok(loaded)
 }
 
@@ -735,6 +796,110 @@ fn remove_path(tree: &mut Value, path: &KeyPath) -> bool {
     }
 }
 
+/// Find the fleet (from the environment and the other layers), read its layer (or use
+/// `opts.fleet_layer`), and insert one provider per key right after the defaults.
+fn fleet_layer(
+    env: &Environment,
+    paths: &Paths,
+    opts: &LoadOptions,
+    providers: &mut Vec<LayerProvider>,
+    named_origins: &mut BTreeMap<String, Origin>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<crate::fleet::FleetState> {
+    use crate::fleet::{FleetState, FleetTarget};
+    let (target, layer, unavailable) = match &opts.fleet_layer {
+        Some(l) => (l.target.clone(), Some(l.clone()), None),
+        None if opts.file_only => return None,
+        None => {
+            let dicts: Vec<&Dict> = providers.iter().map(|p| &p.dict).collect();
+            let target = match FleetTarget::resolve(env, &dicts) {
+                Ok(Some(t)) => t,
+                Ok(None) => return None,
+                Err(e) => {
+                    diagnostics.push(
+                        Diagnostic::error("fleet", e)
+                            .with_key(KeyPath::parse("fleet").expect("static key")),
+                    );
+                    return None;
+                }
+            };
+            let read = crate::fleet::layer::read_for_load(&target, &paths.home);
+            (
+                target,
+                read.layer.map(std::sync::Arc::new),
+                read.unavailable,
+            )
+        }
+    };
+    if let Some(e) = &unavailable {
+        diagnostics.push(
+            Diagnostic::warning(
+                "fleet-unreachable",
+                format!(
+                    "fleet `{}`: {e}; no cached copy of its layer either, so it is left out",
+                    target.name
+                ),
+            )
+            .with_help("check that etcd is running and reachable: `clawctl fleet status`"),
+        );
+    }
+    if let Some(l) = &layer {
+        diagnostics.extend(l.diagnostics());
+        let at = providers.len().min(1);
+        let mut fleet_providers = Vec::with_capacity(l.entries.len());
+        for e in &l.entries {
+            let name = format!("fleet:{}", e.key);
+            named_origins.insert(name.clone(), l.origin_of(e));
+            fleet_providers.push(LayerProvider {
+                name,
+                dict: nest(&e.path, e.value.clone()),
+            });
+        }
+        providers.splice(at..at, fleet_providers);
+    }
+    Some(FleetState {
+        target,
+        layer,
+        unavailable,
+    })
+}
+
+/// Tell the masking sink about every secret value of every layer (not only the ones
+/// that win the merge: a file's literal overridden by `--set` still sits in excerpts),
+/// and about variables with secret-looking names in `.env` and the environment.
+fn register_layer_secrets(
+    env: &Environment,
+    layers: &[LayerProvider],
+    dotenv: &BTreeMap<String, DotEnvVar>,
+) {
+    use crate::secrets::{detect, mask};
+    fn walk(v: &FValue, path: &KeyPath) {
+        match v {
+            FValue::String(_, s) if mask::is_secret_leaf(path, s) => detect::register(s),
+            FValue::Dict(_, d) => d.iter().for_each(|(k, v)| walk(v, &path.child(k.as_str()))),
+            FValue::Array(_, a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(v, &path.index(i))),
+            _ => {}
+        }
+    }
+    for layer in layers.iter().filter(|l| l.name != "default") {
+        for (k, v) in &layer.dict {
+            walk(v, &KeyPath::root().child(k.as_str()));
+        }
+    }
+    let named = dotenv
+        .iter()
+        .map(|(n, v)| (n, &v.value))
+        .chain(env.vars.iter());
+    for (name, value) in named {
+        if detect::is_sensitive_name(name) {
+            detect::register(value);
+        }
+    }
+}
+
 fn collect_origins(
     figment: &Figment,
     dict: &Dict,
@@ -764,11 +929,19 @@ fn override_provider(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<LayerProvider> {
     let rest = &var[vars::CONFIG_OVERRIDE_PREFIX.len()..];
-    let segments: Vec<Segment> = rest
-        .split("__")
-        .map(|s| Segment::Key(s.to_ascii_lowercase()))
-        .collect();
-    if segments
+    // Segments are lower-cased (variables are upper case by custom), except keys of
+    // open maps that are not provider ids: `CLAWCTL__ENV__VARS__HTTP_PROXY` sets
+    // `env.vars.HTTP_PROXY`, the variable the gateway must export.
+    let mut path = KeyPath::root();
+    for s in rest.split("__") {
+        path = if keeps_case(&path) {
+            path.child(s)
+        } else {
+            path.child(s.to_ascii_lowercase())
+        };
+    }
+    if path
+        .segments()
         .iter()
         .any(|s| matches!(s, Segment::Key(k) if k.is_empty()))
     {
@@ -782,13 +955,21 @@ fn override_provider(
         );
         return None;
     }
-    typed_provider(
-        provider_name,
-        &KeyPath::from_segments(segments),
-        raw,
-        origin,
-        diagnostics,
-    )
+    typed_provider(provider_name, &path, raw, origin, diagnostics)
+}
+
+/// Whether keys under `map` keep their case in an env override: open maps (variable
+/// names, header names, aliases), but not the maps keyed by provider id, whose ids are
+/// lower case (`CLAWCTL__MODELS__PROVIDERS__MOONSHOT__API_KEY` is `moonshot`'s).
+fn keeps_case(map: &KeyPath) -> bool {
+    let by_provider_id = [
+        &["models", "providers"][..],
+        &["auth", "order"],
+        &["auth", "profiles"],
+    ]
+    .iter()
+    .any(|k| KeyPath::of(k) == *map);
+    !by_provider_id && crate::config::schema::is_open_map(map)
 }
 
 fn typed_provider(
@@ -830,5 +1011,51 @@ fn typed_provider(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file left root-owned (by `sudo clawctl …`) is named with its owner and the
+    /// fix, never as a missing profile (the reader runs as another user in the case;
+    /// the error is built directly here, since tests run as root).
+    #[test]
+    fn permission_denied_names_the_owner_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credentials.toml");
+        std::fs::write(&p, "").unwrap();
+        let meta = std::fs::metadata(&p).unwrap();
+        let e = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let d = unreadable(&p, "credentials file", &e, Some(&meta));
+        assert!(
+            d.message.starts_with("cannot read credentials file"),
+            "{}",
+            d.message
+        );
+        assert!(d.message.contains("permission denied"), "{}", d.message);
+        let help = d.help.unwrap_or_default();
+        let uid = std::os::unix::fs::MetadataExt::uid(&meta);
+        let owner = user_name(uid).unwrap_or_else(|| format!("uid {uid}"));
+        assert!(
+            help.contains(&format!("owned by {owner} with mode")),
+            "{help}"
+        );
+        assert!(help.contains("sudo chown"), "{help}");
+    }
+
+    #[test]
+    fn one_bad_leaf_keeps_every_other_value() {
+        let v = serde_json::json!({
+            "gateway": {"port": "oops", "bind": "lan"},
+            "agents": {"defaults": {"model": {"primary": "zai/glm-5", "fallbacks": 3}}},
+        });
+        let (c, removed) = salvage(&v, &[]);
+        assert_eq!(c.gateway.bind, "lan");
+        assert_eq!(c.gateway.port, crate::config::model::DEFAULT_GATEWAY_PORT);
+        assert_eq!(c.primary_model(), Some("zai/glm-5"));
+        let removed: Vec<String> = removed.iter().map(|k| k.to_string()).collect();
+        assert!(removed.contains(&"gateway.port".to_string()), "{removed:?}");
     }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 /// The config layout version this clawctl writes.
 pub const CURRENT_VERSION: u32 = 1;
 pub const DEFAULT_GATEWAY_PORT: u16 = 18789;
+/// Default lease time-to-live of a fleet member's record, in seconds.
+pub const DEFAULT_MEMBER_TTL_SECS: u64 = 10;
 
 /// clawctl configuration (config.toml). Unknown keys are errors.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -28,6 +30,8 @@ pub struct Config {
     pub gateway: Gateway,
     /// Environment handed to the gateway.
     pub env: EnvSection,
+    /// A fleet of gateways sharing one layer of config in etcd.
+    pub fleet: Fleet,
 }
 
 /// About this file itself.
@@ -343,6 +347,44 @@ impl Default for ShellEnv {
             timeout_ms: 15000,
         }
     }
+}
+
+/// A fleet of gateways sharing one layer of config in etcd: the keys under
+/// `/clawctl/<name>/config/` sit between the defaults and config.toml, and each gateway
+/// publishes what it runs under `/clawctl/<name>/members/`. Set these in each gateway's
+/// local config (or `CLAWCTL_FLEET` / `CLAWCTL_FLEET_ETCD`), never in the fleet layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Fleet {
+    /// The fleet's name, e.g. `"prod"`: the layer is read from `/clawctl/<name>/config/`.
+    /// Unset: no fleet (nothing is read from etcd).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"))]
+    pub name: Option<String>,
+    /// The etcd cluster holding the fleet.
+    pub etcd: FleetEtcd,
+    /// Seconds a member's record outlives its gateway: the lease the gateway keeps alive
+    /// (1–3600).
+    #[schemars(range(min = 1, max = 3600))]
+    pub member_ttl_secs: u64,
+}
+
+impl Default for Fleet {
+    fn default() -> Self {
+        Fleet {
+            name: None,
+            etcd: FleetEtcd::default(),
+            member_ttl_secs: DEFAULT_MEMBER_TTL_SECS,
+        }
+    }
+}
+
+/// The etcd cluster holding the fleet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetEtcd {
+    /// Client URLs of the etcd members, e.g. `["http://10.0.0.5:2379", "http://10.0.0.6:2379"]`.
+    pub endpoints: Vec<String>,
 }
 
 impl Config {

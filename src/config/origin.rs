@@ -12,6 +12,8 @@ use crate::env::Environment;
 #[serde(rename_all = "kebab-case")]
 pub enum Layer {
     Default,
+    /// The fleet's shared layer in etcd.
+    Fleet,
     File,
     DotEnv,
     Env,
@@ -22,6 +24,7 @@ impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Layer::Default => "default",
+            Layer::Fleet => "fleet",
             Layer::File => "file",
             Layer::DotEnv => "dotenv",
             Layer::Env => "env",
@@ -33,6 +36,13 @@ impl fmt::Display for Layer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Default,
+    /// A key of the fleet layer: its etcd key and mod revision; `cached` when etcd was
+    /// unreachable and the last good copy was used.
+    Fleet {
+        key: String,
+        revision: i64,
+        cached: bool,
+    },
     File {
         path: PathBuf,
         line: usize,
@@ -59,6 +69,7 @@ impl Origin {
     pub fn layer(&self) -> Layer {
         match self {
             Origin::Default => Layer::Default,
+            Origin::Fleet { .. } => Layer::Fleet,
             Origin::File { .. } => Layer::File,
             Origin::DotEnv { .. } => Layer::DotEnv,
             Origin::Env { .. } => Layer::Env,
@@ -70,6 +81,7 @@ impl Origin {
     pub fn label(&self, env: &Environment) -> String {
         match self {
             Origin::Default => "default".into(),
+            Origin::Fleet { .. } => self.to_string(),
             Origin::File { path, line, col } => {
                 format!("file:{}:{line}:{col}", env.display_path(path))
             }
@@ -85,6 +97,11 @@ impl Origin {
         use serde_json::json;
         match self {
             Origin::Default => json!({"layer": "default"}),
+            Origin::Fleet {
+                key,
+                revision,
+                cached,
+            } => json!({"layer": "fleet", "key": key, "revision": revision, "cached": cached}),
             Origin::File { path, line, col } => {
                 json!({"layer": "file", "path": path, "line": line, "column": col})
             }
@@ -103,6 +120,15 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Default => f.write_str("default"),
+            Origin::Fleet {
+                key,
+                revision,
+                cached,
+            } => write!(
+                f,
+                "etcd {key} @rev {revision}{}",
+                if *cached { " (cached)" } else { "" }
+            ),
             Origin::File { path, line, col } => write!(f, "{}:{line}:{col}", path.display()),
             Origin::DotEnv { path, line, var } => {
                 write!(f, "{}:{line} ({var})", path.display())

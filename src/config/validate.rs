@@ -379,6 +379,13 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
         if let Some(k) = &p.api_key {
             secret_keys.push((KeyPath::provider(id).child("api_key"), k.clone()));
         }
+        for (name, value) in &p.headers {
+            let path = KeyPath::provider(id).child("headers").child(name.as_str());
+            // `Bearer ${TOKEN}` is a reference inside a header, not a literal.
+            if mask::is_secret_leaf(&path, value) && !value.contains("${") {
+                secret_keys.push((path, value.clone()));
+            }
+        }
         if p.base_url.is_none() && catalog.get(id).is_none() {
             out.push(locate(
                 loaded,
@@ -495,6 +502,9 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
             false,
         ));
     }
+    if let Some(d) = unauthenticated_exposure(loaded) {
+        out.push(d);
+    }
     // The typed config holds defaults where values are invalid: a check that touches
     // one of those keys would judge a default the file does not have.
     out.retain(|d| {
@@ -503,4 +513,74 @@ pub fn check_cross_fields(loaded: &mut Loaded) {
             .is_none_or(|k| loaded.invalid_near(k).is_none())
     });
     loaded.diagnostics.extend(out);
+}
+
+/// Whether `bind` (`loopback`, `lan` or an IP address) listens beyond this machine.
+pub fn bind_is_exposed(bind: &str) -> bool {
+    match bind {
+        "loopback" => false,
+        "lan" => true,
+        ip => ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| !ip.is_loopback()),
+    }
+}
+
+/// A gateway reachable from the network with `gateway.auth.mode = "none"`: anyone who
+/// can reach the port can spend the provider keys. Located at whichever of the two
+/// settings is not a default (the one the user chose last, usually).
+fn unauthenticated_exposure(loaded: &Loaded) -> Option<Diagnostic> {
+    let g = &loaded.config.gateway;
+    if g.auth.mode != crate::config::model::GatewayAuthMode::None || !bind_is_exposed(&g.bind) {
+        return None;
+    }
+    let bind_key = KeyPath::parse("gateway.bind").expect("static key");
+    let mode_key = KeyPath::parse("gateway.auth.mode").expect("static key");
+    let key = if matches!(loaded.origin_of(&bind_key), Some(Origin::Default) | None) {
+        mode_key
+    } else {
+        bind_key
+    };
+    let d = Diagnostic::error(
+        "exposed-without-auth",
+        format!(
+            "`gateway.bind` = \"{}\" listens on the network, but `gateway.auth.mode` is \"none\": anyone who can reach port {} would use your provider keys unauthenticated",
+            g.bind, g.port
+        ),
+    )
+    .with_expected("gateway.auth.mode = \"token\" (or \"password\") when gateway.bind is not loopback")
+    .with_help(
+        "clawctl config set gateway.auth.mode token (then `clawctl onboard` generates the token), or clawctl config set gateway.bind loopback",
+    );
+    Some(locate(loaded, d, &key, false))
+}
+
+/// `gateway.auth.mode = "password"` with no password anywhere (the gateway takes its
+/// token as the password: `gateway.auth.token`, profile `gateway:default`,
+/// `CLAWCTL_GATEWAY_TOKEN`): no client could ever log in. Needs the credential store
+/// and the environment, so it runs on a full load only.
+pub fn check_password(loaded: &mut Loaded, store: &crate::secrets::credentials::Store) {
+    let mode_key = KeyPath::parse("gateway.auth").expect("static key");
+    if loaded.config.gateway.auth.mode != crate::config::model::GatewayAuthMode::Password
+        || loaded.invalid_near(&mode_key).is_some()
+        || store.error.is_some()
+    {
+        return;
+    }
+    let token = crate::secrets::credentials::resolve_gateway_token(loaded, store);
+    if token.winner().is_some() {
+        return;
+    }
+    let d = Diagnostic::error(
+        "password-missing",
+        "`gateway.auth.mode` is \"password\" but no password is set anywhere (gateway.auth.token, credential profile gateway:default, CLAWCTL_GATEWAY_TOKEN): no client could log in",
+    )
+    .with_help("clawctl config set gateway.auth.token --stdin   (the password clients send), or clawctl config set gateway.auth.mode token");
+    let d = locate(
+        loaded,
+        d,
+        &KeyPath::parse("gateway.auth.mode").expect("static key"),
+        false,
+    );
+    loaded.diagnostics.push(d);
 }

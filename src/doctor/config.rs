@@ -25,6 +25,27 @@ pub(super) fn invalid(inp: &Inputs, out: &mut Vec<Finding>) {
             }
             out.push(f);
         }
+        // A .env line that is skipped or a .env that cannot be read: keys and
+        // overrides in it are missing, and this is the cause to name.
+        for d in l.diagnostics.iter().filter(|d| {
+            !d.is_error()
+                && matches!(
+                    d.code,
+                    "dotenv-syntax" | "unreadable" | "encoding" | "too-large" | "not-a-file"
+                )
+        }) {
+            out.push(
+                Finding::new(
+                    "dotenv-unreadable",
+                    Severity::Warning,
+                    format!("{label}: {}", d.message),
+                )
+                .evidence(format!("view: {}", l.env.origin))
+                .fix(d.help.clone().unwrap_or_else(|| {
+                    "fix that line of .env (python-dotenv's rules: quote values that hold spaces or #, close every quote)".into()
+                })),
+            );
+        }
     }
 }
 

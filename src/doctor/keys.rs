@@ -44,6 +44,16 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
         (Some(s), Some(st)) => Some(credentials::resolve_gateway_token(s, st)),
         _ => None,
     };
+    for (label, t) in std::iter::once(("this shell", &cli_token))
+        .chain(svc_token.as_ref().map(|t| ("the service", t)))
+    {
+        out.extend(copies_disagree(
+            label,
+            "the gateway token",
+            t,
+            "keep one copy: clawctl config set gateway.auth.token --stdin, remove the others (then clawctl gateway restart)".into(),
+        ));
+    }
     let main_token = svc_token.as_ref().unwrap_or(&cli_token);
     let auth_key = KeyPath::of(&["gateway", "auth"]);
     let auth_invalid = views_of(inp).any(|l| l.invalid_near(&auth_key).is_some());
@@ -83,6 +93,29 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
             }),
         );
     }
+}
+
+/// "copies differ, this one wins" for any secret with several copies (a provider
+/// key, the gateway token): each usable copy as evidence, shape and fingerprint only.
+fn copies_disagree(label: &str, what: &str, r: &Resolved, fix: String) -> Option<Finding> {
+    if !r.disagree {
+        return None;
+    }
+    let mut f = Finding::new(
+        "copies-disagree",
+        Severity::Warning,
+        format!("{label}: copies of {what} differ; the first one wins"),
+    )
+    .fix(fix);
+    for s in r.sources.iter().filter(|s| s.usable()) {
+        f = f.evidence(format!(
+            "{}{} from {}",
+            if s.wins { "wins: " } else { "" },
+            s.describe(),
+            s.location
+        ));
+    }
+    Some(f)
 }
 
 /// The CLI's view, then the service's when there is one.
@@ -160,7 +193,14 @@ fn key_findings(
                 }
             ),
         )
-        .fix(onboard_fix(catalog, id));
+        .fix(match why.as_deref() {
+            // The key may be in a store that cannot be read: fixing it comes first.
+            Some(w) if w.contains("credentials.toml cannot be used") => {
+                "fix credentials.toml first (see the error above); the key may already be in it"
+                    .to_string()
+            }
+            _ => onboard_fix(catalog, id),
+        });
         if svc.is_some() {
             f = f.evidence(format!("service view: {service_label}"));
         }
@@ -191,26 +231,15 @@ fn key_findings(
         );
     }
     for (label, r) in std::iter::once(("this shell", cli)).chain(svc.map(|s| ("the service", s))) {
-        if r.disagree {
-            let mut f = Finding::new(
-                "copies-disagree",
-                Severity::Warning,
-                format!("{label}: copies of the {id} key differ; the first one wins"),
-            )
-            .fix(format!(
+        out.extend(copies_disagree(
+            label,
+            &format!("the {id} key"),
+            r,
+            format!(
                 "keep one copy: {} and remove the others",
                 onboard_fix(catalog, id)
-            ));
-            for s in r.sources.iter().filter(|s| s.usable()) {
-                f = f.evidence(format!(
-                    "{}{} from {}",
-                    if s.wins { "wins: " } else { "" },
-                    s.describe(),
-                    s.location
-                ));
-            }
-            out.push(f);
-        }
+            ),
+        ));
         if let Some(k) = r.secret()
             && let Some(sf) = crate::providers::probe::shape_finding(catalog, id, k)
         {

@@ -125,7 +125,11 @@ pub fn check(views: &Views) -> Vec<Finding> {
         catalog: &views.catalog,
     };
     if inp.cli.is_valid()
-        && nothing_configured(inp.cli, inp.cli_store, inp.view.environment.is_some())
+        && nothing_configured(
+            inp.cli,
+            inp.cli_store,
+            inp.view.environment.is_some() || !inp.view.errors.is_empty(),
+        )
     {
         return vec![not_configured(inp.cli)];
     }

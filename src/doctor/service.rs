@@ -22,11 +22,16 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
         out.push(f);
     }
     for e in &inp.view.errors {
-        out.push(Finding::new(
-            "service-unreadable",
-            Severity::Warning,
-            e.clone(),
-        ));
+        // With no definition that parses, the service manager cannot start the gateway.
+        let severity = if inp.view.definitions.is_empty() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        out.push(
+            Finding::new("service-unreadable", severity, e.clone())
+                .fix("fix the line named, or regenerate it: clawctl service install --force"),
+        );
     }
     if let Some(e) = &inp.view.process_error {
         out.push(Finding::new(

@@ -15,6 +15,11 @@ pub const CONFIG_OVERRIDE_PREFIX: &str = "CLAWCTL__";
 /// The gateway token, when the config refers to it as `${CLAWCTL_GATEWAY_TOKEN}` or
 /// has none.
 pub const CLAWCTL_GATEWAY_TOKEN: &str = "CLAWCTL_GATEWAY_TOKEN";
+/// The fleet's name (overrides `fleet.name`): the shared layer is read from
+/// `/clawctl/<name>/config/` in etcd.
+pub const CLAWCTL_FLEET: &str = "CLAWCTL_FLEET";
+/// The fleet's etcd endpoints, comma-separated (overrides `fleet.etcd.endpoints`).
+pub const CLAWCTL_FLEET_ETCD: &str = "CLAWCTL_FLEET_ETCD";
 /// The XDG base directory for configuration (used when `CLAWCTL_HOME` is unset).
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The user's home directory.
@@ -48,6 +53,14 @@ pub const ALL: &[(&str, &str)] = &[
     (
         CLAWCTL_GATEWAY_TOKEN,
         "the gateway token, when the config refers to it as `${CLAWCTL_GATEWAY_TOKEN}` or has none",
+    ),
+    (
+        CLAWCTL_FLEET,
+        "fleet name (overrides fleet.name): the layer under /clawctl/<name>/config/ in etcd",
+    ),
+    (
+        CLAWCTL_FLEET_ETCD,
+        "etcd endpoints of the fleet, comma-separated (overrides fleet.etcd.endpoints)",
     ),
     (
         "CLAWCTL__<KEY>__<PATH>",

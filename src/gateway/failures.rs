@@ -7,7 +7,7 @@
 //! A record names the key by its source and fingerprint only; every text that came
 //! from the provider is scrubbed of the key before it is stored.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -166,12 +166,25 @@ pub fn provider_message(body: &[u8], secrets: &[&str]) -> String {
     crate::providers::probe::scrub(&msg, secrets)
 }
 
-/// What one attempt called: provider id, its model id, and the URL.
+/// What one attempt called: provider id, its model id, and the URL; and what an
+/// earlier probe of this key on the provider's other regions found, if anything.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
     pub provider: &'a str,
     pub model: &'a str,
     pub url: &'a str,
+    pub region_hint: Option<&'a RegionHint>,
+}
+
+/// The key was rejected here and accepted on another catalog region of the same
+/// provider (found by [`crate::providers::probe::diagnose_region`], in the background
+/// after the first auth failure of a key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionHint {
+    /// "this key belongs to the China platform (platform.moonshot.cn): …"
+    pub message: String,
+    /// `clawctl config set models.providers.moonshot.base_url https://api.moonshot.cn/v1`
+    pub fix: String,
 }
 
 /// Build the record of one failed attempt, with the offline diagnosis.
@@ -187,13 +200,20 @@ pub fn record(
         provider,
         model,
         url,
+        region_hint,
     } = target;
     let now = std::time::SystemTime::now();
     let unix_ms = now
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let key_info = up.and_then(|u| u.key_info.clone());
-    let (diagnosis, fix) = diagnose(state, up, provider, outcome);
+    let (diagnosis, fix) = match region_hint {
+        Some(h) if outcome == Outcome::Auth => (
+            Some(h.message.clone()),
+            Some(format!("{} && clawctl gateway restart", h.fix)),
+        ),
+        _ => diagnose(state, up, provider, outcome),
+    };
     let host = host_of(url);
     let what = match status {
         Some(s) if detail.is_empty() => format!("HTTP {s}"),
@@ -319,12 +339,19 @@ fn diagnose(
     }
 }
 
+/// (provider id, base URL, key fingerprint) → what the region probe found.
+type RegionHints = HashMap<(String, String, String), Option<RegionHint>>;
+
 /// The recent failures in memory and the file that outlives the process.
 pub struct FailureLog {
     recent: Mutex<VecDeque<FailureRecord>>,
     path: PathBuf,
     /// Serializes appends and the occasional trim of the file.
     file: Mutex<()>,
+    /// Per (provider, base URL, key fingerprint): the region probe's answer — None
+    /// while it runs or when no other region accepted the key. One probe per key
+    /// and endpoint for the life of the process.
+    regions: std::sync::Arc<Mutex<RegionHints>>,
 }
 
 impl FailureLog {
@@ -339,7 +366,77 @@ impl FailureLog {
             recent: Mutex::new(recent),
             path,
             file: Mutex::new(()),
+            regions: std::sync::Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// What the region probe found for this key on this provider endpoint, if it
+    /// ran and found something.
+    pub fn region_hint(&self, up: &Upstream) -> Option<RegionHint> {
+        let key = region_key(up)?;
+        self.regions.lock().ok()?.get(&key).cloned().flatten()
+    }
+
+    /// After an auth failure: unless done already for this key and endpoint, try
+    /// the key on the provider's other catalog regions on a blocking thread (as
+    /// `models status --probe` does; never for endpoints outside the catalog, so a
+    /// private mirror's key is not sent elsewhere). Later failures carry the result.
+    pub fn probe_regions(&self, state: &GatewayState, up: &Upstream) {
+        use secrecy::ExposeSecret;
+        let Some(key) = region_key(up) else {
+            return;
+        };
+        let Some(provider) = state.catalog.get(&up.id).cloned() else {
+            return;
+        };
+        if provider.region_for_url(&up.base_url).is_none() || provider.regions.len() < 2 {
+            return;
+        }
+        let Some(secret) = up.key.as_ref().map(|k| k.expose_secret().to_string()) else {
+            return;
+        };
+        match self.regions.lock() {
+            Ok(mut m) if !m.contains_key(&key) => {
+                m.insert(key.clone(), None);
+            }
+            _ => return,
+        }
+        let (id, base_url, api, headers) = (
+            up.id.clone(),
+            up.base_url.clone(),
+            up.api,
+            up.headers.clone(),
+        );
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let regions = std::sync::Arc::clone(&self.regions);
+        handle.spawn_blocking(move || {
+            let target = crate::providers::probe::ProbeTarget {
+                provider_id: &id,
+                base_url: &base_url,
+                api,
+                key: Some(&secret),
+                headers: &headers,
+                timeout: crate::providers::probe::DEFAULT_TIMEOUT,
+            };
+            if let Some(f) = crate::providers::probe::diagnose_region(&provider, &target) {
+                super::log::line(
+                    "info",
+                    "region-diagnosis",
+                    &[("provider", &id), ("msg", &f.message), ("fix", &f.fix)],
+                );
+                if let Ok(mut m) = regions.lock() {
+                    m.insert(
+                        key,
+                        Some(RegionHint {
+                            message: f.message,
+                            fix: f.fix,
+                        }),
+                    );
+                }
+            }
+        });
     }
 
     pub fn recent(&self) -> Vec<FailureRecord> {
@@ -406,6 +503,11 @@ fn append(path: &Path, rec: &FailureRecord) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+fn region_key(up: &Upstream) -> Option<(String, String, String)> {
+    let fp = up.key_info.as_ref()?.fingerprint.clone()?;
+    Some((up.id.clone(), up.base_url.clone(), fp))
 }
 
 /// The records in a failures file, oldest first; unreadable lines are skipped.

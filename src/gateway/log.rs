@@ -88,6 +88,8 @@ pub fn format_line(time: SystemTime, level: &str, event: &str, fields: &[(&str, 
 pub fn line(level: &str, event: &str, fields: &[(&str, &str)]) {
     let mut text = format_line(SystemTime::now(), level, event, fields);
     text.push('\n');
+    // Logs are output too (journald, gateway.err.log): through the masking sink.
+    let text = crate::secrets::sink::scrub(&text).into_owned();
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
     if let Some(sink) = SINK.get()
         && let Ok(mut s) = sink.lock()

@@ -283,11 +283,40 @@ enum Failed {
     Refused(StatusCode, Bytes),
 }
 
+/// Logs a chat request that never got to answer: hyper drops the handler when its
+/// client goes away, which also drops (and so cancels) the provider request in
+/// flight. Status 499 as nginx logs a client that closed its request.
+struct Abandoned {
+    started: Instant,
+    logged: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if !self.logged.load(std::sync::atomic::Ordering::Relaxed) {
+            log_request(
+                "POST",
+                "/v1/chat/completions",
+                499,
+                self.started,
+                &[("ended", "client-disconnected")],
+            );
+        }
+    }
+}
+
 async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let served = app.current();
     let st = &served.state;
+    let abandoned = Abandoned {
+        started,
+        logged: std::sync::atomic::AtomicBool::new(false),
+    };
     let done = |status: StatusCode, extra: &[(&str, &str)]| {
+        abandoned
+            .logged
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         log_request(
             "POST",
             "/v1/chat/completions",
@@ -352,6 +381,7 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
         let up = st.upstreams.get(&route.provider);
         let result = match up {
             Some(up) => {
+                let hint = app.failures.region_hint(up);
                 attempt(
                     &served,
                     up,
@@ -361,6 +391,7 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
                     started,
                     &asked_text,
                     i + 1,
+                    hint.as_ref(),
                 )
                 .await
             }
@@ -371,6 +402,7 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
                     provider: &route.provider,
                     model: &route.model,
                     url: "",
+                    region_hint: None,
                 },
                 Outcome::InvalidUrl,
                 None,
@@ -380,7 +412,12 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
         match result {
             Ok(mut resp) => {
                 set_route_headers(&mut resp, route, i + 1);
-                if !stream {
+                if stream {
+                    // The stream's own guard logs it when it ends.
+                    abandoned
+                        .logged
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                } else {
                     done(
                         resp.status(),
                         &[
@@ -428,6 +465,15 @@ async fn chat(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
                         ("explanation", &rec.explanation),
                     ],
                 );
+                if rec.outcome == Outcome::Auth.as_str()
+                    && rec
+                        .diagnosis
+                        .as_deref()
+                        .is_none_or(|d| d.starts_with("check that"))
+                    && let Some(up) = up
+                {
+                    app.failures.probe_regions(st, up);
+                }
                 app.failures.push((*rec).clone());
                 failed.push(*rec);
             }
@@ -520,6 +566,7 @@ async fn attempt(
     started: Instant,
     asked: &str,
     attempt_no: usize,
+    region_hint: Option<&failures::RegionHint>,
 ) -> Result<Response, Failed> {
     let st = &served.state;
     let url = upstream::chat_url(&up.base_url, up.api);
@@ -532,6 +579,7 @@ async fn attempt(
                 provider: &route.provider,
                 model: &route.model,
                 url: &url,
+                region_hint,
             },
             outcome,
             status,

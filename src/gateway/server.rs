@@ -137,7 +137,7 @@ pub fn run(env: &Environment, opts: RunOptions) -> i32 {
     let state = match prepare(env, &opts.load, started) {
         Ok(s) => s,
         Err(diag) => {
-            eprintln!("{diag}");
+            crate::errln!("{diag}");
             log::msg("error", "the config is invalid; not starting (exit 78)");
             return EXIT_CONFIG;
         }
@@ -254,21 +254,62 @@ async fn serve(
     let env = Arc::new(env);
     let opts = Arc::new(opts);
     let reloading = Arc::new(tokio::sync::Mutex::new(()));
+    // A fleet: publish this member (in the background: etcd may be down) and follow
+    // the layer. No fleet: nothing starts.
+    let mut fleet = {
+        let cur = app.current();
+        if let Some(f) = &cur.state.loaded.fleet {
+            log::line("info", "fleet", &[("layer", &f.summary())]);
+        }
+        let port = cur
+            .state
+            .listen
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        crate::fleet::Follower::start(&cur.state.loaded, &cur.state.receipt, port)
+    };
+    let reporter = fleet.as_ref().map(|f| f.reporter());
     loop {
         tokio::select! {
             _ = hup.recv() => {
-                let (env, opts, app, relisten, lock) = (
-                    Arc::clone(&env), Arc::clone(&opts), Arc::clone(&app), relisten_tx.clone(), Arc::clone(&reloading),
+                let (env, opts, app, relisten, lock, reporter) = (
+                    Arc::clone(&env), Arc::clone(&opts), Arc::clone(&app), relisten_tx.clone(), Arc::clone(&reloading), reporter.clone(),
                 );
                 // Off the serving path, one reload at a time.
                 tokio::spawn(async move {
                     let _one = lock.lock().await;
-                    let _ = tokio::task::spawn_blocking(move || reload(&env, &opts, started, &app, &relisten)).await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let result = reload(&env, &opts, started, &app, &relisten, None);
+                        report(reporter.as_ref(), &app, result, None);
+                    })
+                    .await;
+                });
+            }
+            Some(layer) = crate::fleet::follow::next_layer(&mut fleet) => {
+                // A new fleet revision: validated with this gateway's own layers, then
+                // applied like a SIGHUP reload — or refused, and reported as refused.
+                let (env, opts, app, relisten, lock, reporter) = (
+                    Arc::clone(&env), Arc::clone(&opts), Arc::clone(&app), relisten_tx.clone(), Arc::clone(&reloading), reporter.clone(),
+                );
+                tokio::spawn(async move {
+                    let _one = lock.lock().await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let revision = layer.revision;
+                        let result = reload(&env, &opts, started, &app, &relisten, Some(layer));
+                        report(reporter.as_ref(), &app, result, Some(revision));
+                    })
+                    .await;
                 });
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
+    }
+    // Leave the fleet first (the lease is revoked: the record goes at once).
+    if let Some(f) = fleet.take() {
+        f.shutdown().await;
     }
     // Stop accepting (the listener closes), then drain.
     let _ = stop_tx.send(true);
@@ -374,22 +415,66 @@ async fn connection(
 }
 
 /// Load, check and swap in the config (on a blocking thread).
+/// What a member reports after a reload: what it now runs, or the fleet revision it
+/// refused and why.
+fn report(
+    reporter: Option<&crate::fleet::follow::Reporter>,
+    app: &App,
+    result: Result<(), String>,
+    fleet_revision: Option<i64>,
+) {
+    let Some(r) = reporter else { return };
+    match (result, fleet_revision) {
+        (Ok(()), _) => {
+            let cur = app.current();
+            r.loaded(&cur.state.loaded, &cur.state.receipt);
+        }
+        (Err(e), Some(rev)) => {
+            let errors: Vec<String> = e
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("error"))
+                .take(5)
+                .map(str::to_string)
+                .collect();
+            r.refused(rev, if errors.is_empty() { vec![e] } else { errors });
+        }
+        (Err(_), None) => {}
+    }
+}
+
+/// Load, check and swap in the config (SIGHUP), or the config with a new fleet layer
+/// (`fleet_layer`: handed over by the watch). `Err`: refused, still serving the old one.
 fn reload(
     env: &Environment,
     opts: &RunOptions,
     started: u64,
     app: &App,
     relisten: &mpsc::UnboundedSender<std::net::TcpListener>,
-) {
+    fleet_layer: Option<Arc<crate::fleet::FleetLayer>>,
+) -> Result<(), String> {
     let old_listen = app.current().state.listen.clone();
-    let new = match prepare(env, &opts.load, started) {
+    let what = match &fleet_layer {
+        Some(l) => format!("fleet `{}` @rev {}", l.target.name, l.revision),
+        None => "the config".to_string(),
+    };
+    let load_opts = match fleet_layer {
+        Some(l) => LoadOptions {
+            fleet_layer: Some(l),
+            ..opts.load.clone()
+        },
+        None => opts.load.clone(),
+    };
+    let new = match prepare(env, &load_opts, started) {
         Err(diag) => {
-            eprintln!("{diag}");
+            crate::errln!("{diag}");
             log::msg(
                 "error",
-                "reload refused: the new config is invalid; still serving the previous one",
+                &format!(
+                    "reload refused: {what} makes the config invalid; still serving the previous one"
+                ),
             );
-            return;
+            return Err(diag);
         }
         Ok(n) => n,
     };
@@ -403,7 +488,7 @@ fn reload(
                     "error",
                     &format!("reload refused: {e}; still serving the previous config"),
                 );
-                return;
+                return Err(format!("error: {e}"));
             }
         }
     }
@@ -414,9 +499,13 @@ fn reload(
     match Served::new(new) {
         Ok(s) => {
             app.replace(s);
-            log::line("info", "reloaded", &[("config", &config)]);
+            log::line("info", "reloaded", &[("config", &config), ("what", &what)]);
+            Ok(())
         }
-        Err(e) => log::msg("error", &format!("reload refused: {e}")),
+        Err(e) => {
+            log::msg("error", &format!("reload refused: {e}"));
+            Err(format!("error: {e}"))
+        }
     }
 }
 

@@ -92,6 +92,11 @@ impl Catalog {
             ))
         })?;
         c.source = path.display().to_string();
+        crate::secrets::detect::register_shapes(
+            c.providers
+                .iter()
+                .flat_map(|p| p.key_shapes.iter().map(String::as_str)),
+        );
         Ok(c)
     }
 

@@ -49,8 +49,15 @@ pub struct Store {
     pub entries: Vec<StoredCredential>,
     /// Unix mode bits of the file.
     pub mode: Option<u32>,
+    /// Why the file cannot be used (unreadable, not UTF-8, does not parse), with
+    /// its location: one line for messages.
     pub error: Option<String>,
+    /// The same, as the diagnostic `load` reports (file, line, column, fix).
+    pub error_diagnostic: Option<crate::config::diagnostics::Diagnostic>,
 }
+
+/// The `provider` of credentials that hold a secret HTTP header of a provider block.
+pub const HEADER_PROVIDER: &str = "header";
 
 const HEADER: &str = "# clawctl credentials: API keys and tokens, referred to from config.toml as\n# \"cred:PROVIDER:NAME\". Keep this file private (clawctl writes it 0600).\n";
 
@@ -66,7 +73,11 @@ impl Store {
             Ok(Some(t)) => t,
             Err(d) => {
                 store.exists = path.exists();
-                store.error = Some(d.message);
+                store.error = Some(match &d.help {
+                    Some(h) => format!("{}; {h}", d.message),
+                    None => d.message.clone(),
+                });
+                store.error_diagnostic = Some(d);
                 return store;
             }
         };
@@ -76,7 +87,16 @@ impl Store {
             .map(|m| m.permissions().mode() & 0o7777);
         match parse_entries(&text) {
             Ok(e) => store.entries = e,
-            Err(e) => store.error = Some(format!("{}: {e}", path.display())),
+            Err(e) => {
+                let message = format!("{}: {e}", path.display());
+                store.error_diagnostic = Some(
+                    crate::config::diagnostics::Diagnostic::error("credentials", message.clone())
+                        .with_help(
+                            "fix that line of credentials.toml (or move the file away and run clawctl onboard again)",
+                        ),
+                );
+                store.error = Some(message);
+            }
         }
         store
     }
@@ -116,16 +136,7 @@ pub fn key_text_problem(key: &str) -> Option<String> {
 }
 
 fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let pos = e
-            .span()
-            .map(|s| crate::config::tomlconv::offset_to_pos(text, s.start));
-        // The message of a TOML error quotes the line, which may hold a secret.
-        match pos {
-            Some(p) => format!("TOML syntax error at line {}, column {}", p.line, p.col),
-            None => "TOML syntax error".to_string(),
-        }
-    })?;
+    let doc: DocumentMut = text.parse().map_err(|e| syntax_error(text, &e))?;
     let mut out = Vec::new();
     let Some(profiles) = doc.get("profiles").and_then(Item::as_table_like) else {
         return Ok(out);
@@ -147,6 +158,7 @@ fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
             Some("token") => AuthMode::Token,
             _ => AuthMode::ApiKey,
         };
+        crate::secrets::detect::register(secret);
         out.push(StoredCredential {
             id: id.to_string(),
             provider,
@@ -155,6 +167,18 @@ fn parse_entries(text: &str) -> Result<Vec<StoredCredential>, String> {
         });
     }
     Ok(out)
+}
+
+/// Where the store's TOML breaks, without the error's own text: it quotes the line,
+/// which may hold a secret.
+fn syntax_error(text: &str, e: &toml_edit::TomlError) -> String {
+    match e
+        .span()
+        .map(|s| crate::config::tomlconv::offset_to_pos(text, s.start))
+    {
+        Some(p) => format!("TOML syntax error at line {}, column {}", p.line, p.col),
+        None => "TOML syntax error".to_string(),
+    }
 }
 
 /// The store's text with profile `id` set (comments and other profiles kept).
@@ -166,8 +190,11 @@ pub fn upsert_text(
     secret_value: &str,
 ) -> Result<String, String> {
     let mut doc: DocumentMut = match before {
-        Some(t) => t.parse().map_err(|_| {
-            "credentials.toml does not parse; fix it or move it away first".to_string()
+        Some(t) => t.parse().map_err(|e| {
+            format!(
+                "credentials.toml does not parse ({}); fix that line or move the file away first",
+                syntax_error(t, &e)
+            )
         })?,
         None => DocumentMut::new(),
     };
@@ -208,11 +235,30 @@ pub fn upsert_text(
 
 /// The credential profile a literal at a secret-holding config key is stored
 /// under: `models.providers.<id>.api_key` → `<id>:default`, `gateway.auth.token` →
-/// `gateway:default`.
+/// `gateway:default`, `models.providers.<id>.headers.<Name>` → `header:<id>.<name>`
+/// (provider `header`: never taken for the provider's own key).
 pub fn profile_for_secret_key(key: &crate::config::keypath::KeyPath) -> (String, String, AuthMode) {
     let segs: Vec<&str> = key.keys().collect();
     match segs.as_slice() {
         ["env", "vars", name] => (format!("env:{name}"), "env".to_string(), AuthMode::ApiKey),
+        ["models", "providers", p, "headers", name] => {
+            let clean = |s: &str| -> String {
+                s.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect()
+            };
+            (
+                format!("{HEADER_PROVIDER}:{}.{}", clean(p), clean(name)),
+                HEADER_PROVIDER.to_string(),
+                AuthMode::Token,
+            )
+        }
         ["models", "providers", p, "api_key"] => {
             (format!("{p}:default"), p.to_string(), AuthMode::ApiKey)
         }
@@ -258,6 +304,7 @@ pub struct KeySource {
 
 impl KeySource {
     pub(crate) fn found(kind: SourceKind, location: String, via: String, value: &str) -> KeySource {
+        crate::secrets::detect::register(value);
         KeySource {
             kind,
             location,
@@ -351,7 +398,11 @@ impl Ctx<'_> {
                 SourceKind::CredentialProfile,
                 self.store_label(id),
                 via,
-                format!("profile {id} is not in credentials.toml"),
+                match &self.store.error {
+                    // The cause, not its symptom: the profile may well be in there.
+                    Some(e) => format!("credentials.toml cannot be used: {e}"),
+                    None => format!("profile {id} is not in credentials.toml"),
+                },
             ),
         }
     }
@@ -598,7 +649,7 @@ pub fn relevant_providers(loaded: &Loaded, store: &Store, catalog: &Catalog) -> 
         store
             .entries
             .iter()
-            .filter(|c| c.provider != "gateway" && c.provider != "env")
+            .filter(|c| !["gateway", "env", HEADER_PROVIDER].contains(&c.provider.as_str()))
             .map(|c| c.provider.clone()),
     );
     let mut out: Vec<String> = Vec::new();

@@ -47,19 +47,12 @@ pub fn describe(secret: &str) -> String {
     }
 }
 
-/// Whether a string looks like a credential (for values that reach an error message
+/// Whether a value looks like a credential (for values that reach an error message
 /// from a place where we cannot know the key is secret, such as a wrong-typed env var).
+/// URLs and absolute paths are not keys (a URL's userinfo is masked by the sink).
 pub fn looks_secret(value: &str) -> bool {
     let v = value.trim();
-    if shape(v).is_some() && v.len() > 12 {
-        return true;
-    }
-    v.len() >= 24
-        && !v.contains(char::is_whitespace)
-        && !v.contains("://")
-        && !v.starts_with('/')
-        && v.chars().any(|c| c.is_ascii_digit())
-        && v.chars().any(|c| c.is_ascii_alphabetic())
+    !v.contains("://") && !v.starts_with('/') && crate::secrets::detect::is_secret_word(v)
 }
 
 /// A value as it may appear in an error message: itself, or its description when it
@@ -141,21 +134,9 @@ pub fn display_config_secret(value: &str) -> String {
     }
 }
 
-/// Names of variables or headers whose values are secrets.
+/// Names of variables or headers whose values are secrets (see `detect::is_sensitive_name`).
 pub fn is_sensitive_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    [
-        "KEY",
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "AUTHORIZATION",
-        "COOKIE",
-        "CREDENTIAL",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
+    crate::secrets::detect::is_sensitive_name(name)
 }
 
 /// Replace every secret in a config (sub)tree rooted at `path` with its description.
@@ -181,57 +162,87 @@ pub fn redact_tree(
     }
 }
 
-/// Whether the string at `path` must not be shown: schema-marked secrets, and
-/// values of sensitive-looking names in free-form maps (env.vars, headers).
+/// Whether the string at `path` must not be shown: schema-marked secrets; values under
+/// any key that looks like a secret key (`apikey`, `api_key = ["…"]`, `api_key = { value
+/// = "…" }`, `headers.Authorization`, `env.vars.X_TOKEN`); and, in free-form maps
+/// (`env.vars`, `headers`), values that look like keys. References are not secrets.
 pub fn is_secret_leaf(path: &crate::config::keypath::KeyPath, value: &str) -> bool {
     if crate::config::schema::is_secret(path) {
         return true;
     }
+    if matches!(
+        classify(value),
+        SecretValue::EnvRef(_) | SecretValue::CredRef(_)
+    ) {
+        return false;
+    }
     let keys: Vec<&str> = path.keys().collect();
-    let in_free_map = matches!(keys.as_slice(), ["env", "vars", _])
-        || keys.iter().rev().nth(1) == Some(&"headers");
-    in_free_map
-        && (path.last_key().is_some_and(is_sensitive_name) || looks_secret(value))
-        && !matches!(
-            classify(value),
-            SecretValue::EnvRef(_) | SecretValue::CredRef(_)
-        )
+    let in_free_map = matches!(keys.as_slice(), ["env", "vars", ..]) || keys.contains(&"headers");
+    keys.iter().any(|k| is_sensitive_name(k)) || (in_free_map && looks_secret(value))
 }
 
 /// Mask secrets inside a source text kept for diagnostics, without moving any byte
 /// offset: each secret keeps its known prefix and the rest becomes `*`. Both the
-/// known secret values and any quoted string that looks like a key are masked (a
-/// file with a syntax error cannot tell us which values are secrets).
+/// known secret values and anything the sink would mask (shaped keys, high-entropy
+/// words, URL userinfo — quoted or not: a file with a syntax error cannot tell us which
+/// values are secrets).
 pub fn mask_in_source(text: &str, known: &[String]) -> String {
     let mut out = text.to_string();
     for s in known.iter().filter(|s| s.len() >= 4) {
         out = out.replace(s.as_str(), &mask_one(s));
     }
-    let bytes = out.as_bytes().to_vec();
-    let mut result = String::with_capacity(out.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if (c == b'"' || c == b'\'')
-            && let Some(len) = bytes[i + 1..].iter().position(|b| *b == c || *b == b'\n')
+    let mut out = crate::secrets::sink::scrub(&out).into_owned();
+    mask_sensitive_assignments(&mut out);
+    out
+}
+
+/// In `NAME = value` / `NAME: value` / `NAME=value` lines whose name looks like a secret
+/// key (`password = hunter2` pasted without quotes into a file that then fails to
+/// parse), mask the value but its quotes; references (`cred:…`, `${…}`) stay.
+fn mask_sensitive_assignments(text: &mut String) {
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let Some(sep) = line.find(['=', ':']) else {
+            at += line.len();
+            continue;
+        };
+        let name = line[..sep]
+            .trim()
+            .trim_start_matches("export ")
+            .trim_matches(['"', '\'', ' ']);
+        let name = name
+            .rsplit('.')
+            .next()
+            .unwrap_or(name)
+            .trim_matches(['"', '\'']);
+        let value = &line[sep + 1..];
+        let v = value.trim().trim_matches(['"', '\'']);
+        if is_sensitive_name(name)
+            && !name.contains(char::is_whitespace)
+            && !matches!(
+                classify(v),
+                SecretValue::CredRef(_) | SecretValue::EnvRef(_)
+            )
         {
-            {
-                let inner = &out[i + 1..i + 1 + len];
-                result.push(c as char);
-                if looks_secret(inner) {
-                    result.push_str(&mask_one(inner));
-                } else {
-                    result.push_str(inner);
+            let lead = value.len() - value.trim_start().len();
+            let start = at + sep + 1 + lead;
+            let body = value.trim();
+            for (i, b) in body.bytes().enumerate() {
+                if !matches!(b, b'"' | b'\'' | b'[' | b']' | b'{' | b'}' | b',' | b' ') {
+                    spans.push(start + i);
                 }
-                i += 1 + len;
-                continue;
             }
         }
-        let ch = out[i..].chars().next().unwrap_or(' ');
-        result.push(ch);
-        i += ch.len_utf8();
+        at += line.len();
     }
-    result
+    // Masking keeps byte offsets: only ASCII bytes of the value are replaced, and a
+    // multi-byte character is replaced whole (all its bytes become `*`).
+    let mut bytes = std::mem::take(text).into_bytes();
+    for i in spans {
+        bytes[i] = b'*';
+    }
+    *text = String::from_utf8_lossy(&bytes).into_owned();
 }
 
 fn mask_one(s: &str) -> String {

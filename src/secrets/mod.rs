@@ -2,4 +2,6 @@
 //! secret may be shown (shape and fingerprint, never the value).
 
 pub mod credentials;
+pub mod detect;
 pub mod mask;
+pub mod sink;

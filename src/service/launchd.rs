@@ -318,8 +318,16 @@ fn scan_xml_keys(path: &Path, bytes: &[u8]) -> Result<Vec<KeyLoc>, ServiceError>
                         }
                         keys.push(KeyLoc { parent, key, line });
                     }
-                } else {
-                    stack.pop();
+                } else if let Some((tag, _, Some(key))) = stack.pop()
+                    && tag == "dict"
+                {
+                    // The plist crate reports this as an unexpected event, with no place.
+                    return Err(ServiceError::parse(
+                        path,
+                        Some(line_of_offset(bytes, pos)),
+                        format!("<key>{key}</key> has no value before </dict>"),
+                        "every <key> in a <dict> is followed by its value (<string>, <array>, <dict>, <true/>, …)",
+                    ));
                 }
             }
             Event::Eof => break,
@@ -360,10 +368,21 @@ fn plist_error(path: &Path, bytes: &[u8], e: &plist::Error) -> ServiceError {
         .and_then(|(_, rest)| rest.trim_end_matches(')').parse::<usize>().ok())
         .map(|offset| line_of_offset(bytes, offset));
     let kind = text.split(" (offset").next().unwrap_or(&text);
+    // The crate's kinds are Debug dumps (`UnexpectedEventType { expected: … }`): say
+    // it in words, and without a line fall back to the end of the document.
+    let words = if kind.starts_with("UnexpectedEventType") {
+        "an element where another was expected (a <key> without its value, or a value without its <key>)"
+    } else if kind.starts_with("UnexpectedEof") {
+        "the file ends in the middle of the property list"
+    } else {
+        kind
+    };
+    let line = line
+        .or_else(|| (!bytes.starts_with(b"bplist")).then(|| line_of_offset(bytes, bytes.len())));
     ServiceError::parse(
         path,
         line,
-        format!("not a valid property list: {kind}"),
+        format!("not a valid property list: {words}"),
         "an XML or binary property list (<plist><dict>…</dict></plist>)",
     )
 }

@@ -20,6 +20,11 @@ pub struct ServiceOptions {
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum State {
     NotInstalled,
+    /// A definition exists where the gateway's would be, but it cannot be read or
+    /// parsed (the service manager refuses it too): `error` names file and line.
+    Unparsable {
+        error: String,
+    },
     /// Defined but no process found.
     Installed,
     Running {
@@ -36,6 +41,9 @@ impl State {
     pub fn describe(&self) -> String {
         match self {
             State::NotInstalled => "not installed".into(),
+            State::Unparsable { error } => {
+                format!("installed, but its definition does not parse: {error}")
+            }
             State::Installed => "installed, not running".into(),
             State::Running { pid } => format!("running (pid {pid})"),
             State::RunningStale { pid, changed } => format!(
@@ -221,7 +229,13 @@ pub fn discover(cli: &Environment, opts: &ServiceOptions) -> ServiceView {
             }
             view.environment = from_definition;
         }
-        (None, None) => {}
+        (None, None) => {
+            if let Some(error) = view.errors.first() {
+                view.state = State::Unparsable {
+                    error: error.clone(),
+                };
+            }
+        }
     }
     view
 }
@@ -292,4 +306,44 @@ pub fn modified_after(path: &Path, t: SystemTime) -> bool {
     std::fs::metadata(path)
         .and_then(|m| m.modified())
         .is_ok_and(|m| m > t)
+}
+
+/// The files written by a command that the service does not read: for each, a
+/// sentence naming the file the service reads instead and the fix. `service` is the
+/// environment of the service's next start (its definition), `written` the files the
+/// command changed (config.toml, credentials.toml, .env).
+pub fn writes_not_seen(
+    cli: &Environment,
+    service: &Environment,
+    written: &[PathBuf],
+) -> Vec<String> {
+    let Ok(paths) = crate::env::paths::Paths::resolve(service, None) else {
+        return Vec::new();
+    };
+    let same = |a: &Path, b: &Path| {
+        a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    };
+    let reads = [
+        ("config", &paths.config),
+        ("credentials", &paths.credentials),
+        (".env", &paths.dotenv),
+    ];
+    written
+        .iter()
+        .filter(|w| !reads.iter().any(|(_, r)| same(w, r)))
+        .map(|w| {
+            let name = w.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let instead = reads
+                .iter()
+                .find(|(_, r)| r.file_name().is_some_and(|n| n.to_string_lossy() == name))
+                .map(|(_, r)| *r)
+                .unwrap_or(&paths.config);
+            format!(
+                "the gateway service will not see this change: it reads {} ({}), not {}; fix: clawctl service install --force && clawctl gateway restart (so the service reads this shell's files)",
+                cli.display_path(instead),
+                service.origin,
+                cli.display_path(w)
+            )
+        })
+        .collect()
 }

@@ -180,10 +180,13 @@ fn lock_impl(target: Target, text: bool) -> Result<Locked, WriteError> {
     let before = match &before_bytes {
         Some(b) => match String::from_utf8(b.clone()) {
             Ok(t) => Some(t),
-            Err(_) if text => {
+            Err(e) if text => {
+                let pos = crate::config::load::first_invalid_utf8(b, &e.utf8_error());
                 return Err(WriteError::Rejected(format!(
-                    "{} is not valid UTF-8; clawctl will not rewrite it",
-                    real_path.display()
+                    "{} is not valid UTF-8 (line {}, column {}); clawctl will not rewrite it: save it as UTF-8 first",
+                    real_path.display(),
+                    pos.line,
+                    pos.col
                 )));
             }
             Err(_) => None,

@@ -25,6 +25,8 @@ pub struct NewCredential {
 #[derive(Debug, Default)]
 pub struct Applied {
     pub config: PathBuf,
+    /// credentials.toml, when it was part of the edit.
+    pub credentials: Option<PathBuf>,
     pub changed: bool,
     pub written: bool,
     /// What the diff is made from, on demand (a write that shows no diff skips it).
@@ -44,6 +46,12 @@ struct DiffInputs {
 }
 
 impl Applied {
+    /// The files this edit changed (or would change): config.toml, credentials.toml.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let config = self.changed.then(|| self.config.clone());
+        config.into_iter().chain(self.credentials.clone()).collect()
+    }
+
     /// Unified diff of config.toml, secrets replaced by their descriptions.
     pub fn diff(&self) -> String {
         let Some(d) = &self.diff_inputs else {
@@ -157,6 +165,9 @@ pub fn edit_config<T>(
         None => None,
     };
     applied.credentials_changed = new_cred_text.is_some();
+    if applied.credentials_changed {
+        applied.credentials = Some(paths.credentials.clone());
+    }
     applied.changed = before_text.as_deref() != Some(new_text.as_str())
         && !(before_text.is_none() && new_text == base && creds.is_empty());
     if !applied.changed && !applied.credentials_changed {

@@ -95,6 +95,17 @@ impl Sandbox {
         }
     }
 
+    /// `clawctl ARGS` in a real pseudo-terminal (TERM=xterm), for prompts and menus.
+    #[cfg(unix)]
+    pub fn pty(&self, args: &[&str]) -> expectrl::Session {
+        let mut c = self.command(args);
+        c.env("TERM", "xterm");
+        let mut s = expectrl::Session::spawn(c).expect("spawn in a pty");
+        // Generous: under a loaded CI machine a debug build can take seconds per step.
+        s.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+        s
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let r = self.run(args);
         serde_json::from_str(&r.stdout)

@@ -11,6 +11,7 @@ use crate::config::schema;
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The key, e.g. `gateway.port` or `models.providers."my.proxy".base_url`.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::cli::completions::complete_key))]
     pub key: KeyPath,
     /// Also print where the value comes from.
     #[arg(long)]
@@ -54,8 +55,11 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
     }
     let others = loaded.errors().count();
     if others > 0 && !args.json {
-        eprintln!("warning: the config has {others} other error(s); run `clawctl config validate`");
+        crate::errln!(
+            "warning: the config has {others} other error(s); run `clawctl config validate`"
+        );
     }
+    let key = same_key_any_case(&loaded, key);
     let Some(value) = loaded.get(&key) else {
         let msg = format!(
             "`{key}` is not set, and it has no default\n  help: clawctl config set {key} VALUE{}",
@@ -85,9 +89,32 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
         let label = origin
             .map(|o| o.label(&loaded.env))
             .unwrap_or_else(|| "default".into());
-        println!("{label}\t{text}");
+        crate::outln!("{label}\t{text}");
     } else {
-        println!("{text}");
+        crate::outln!("{text}");
     }
     Ok(0)
+}
+
+/// `key`, or the one key of the same open map that differs from it only in case
+/// (`env.vars.http_proxy` finds `env.vars.HTTP_PROXY`, which an override named
+/// `CLAWCTL__ENV__VARS__HTTP_PROXY` sets). The output names the key found.
+fn same_key_any_case(loaded: &crate::config::load::Loaded, key: KeyPath) -> KeyPath {
+    if loaded.get(&key).is_some() {
+        return key;
+    }
+    let (Some(parent), Some(last)) = (key.parent(), key.last_key()) else {
+        return key;
+    };
+    if !schema::is_open_map(&parent) {
+        return key;
+    }
+    let Some(serde_json::Value::Object(map)) = loaded.get(&parent) else {
+        return key;
+    };
+    let mut same = map.keys().filter(|k| k.eq_ignore_ascii_case(last));
+    match (same.next(), same.next()) {
+        (Some(only), None) => parent.child(only.as_str()),
+        _ => key,
+    }
 }

@@ -50,13 +50,13 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Outcome {
     }
     for (k, o, v) in rows {
         if args.show_origin {
-            println!("{}\t{k}={}", o.label(&loaded.env), value_text(k, v));
+            crate::outln!("{}\t{k}={}", o.label(&loaded.env), value_text(k, v));
         } else {
-            println!("{k}={}", value_text(k, v));
+            crate::outln!("{k}={}", value_text(k, v));
         }
     }
     if !loaded.is_valid() {
-        eprintln!("warning: the config has errors; run `clawctl config validate`");
+        crate::errln!("warning: the config has errors; run `clawctl config validate`");
     }
     Ok(0)
 }

@@ -34,8 +34,8 @@ pub fn run(ctx: &Ctx, args: PathArgs) -> Outcome {
         return Ok(0);
     }
     let env = &ctx.env;
-    println!("{}", paths.config.display());
-    println!(
+    crate::outln!("{}", paths.config.display());
+    crate::outln!(
         "  {} (chosen by {})",
         if exists {
             "exists"
@@ -44,23 +44,23 @@ pub fn run(ctx: &Ctx, args: PathArgs) -> Outcome {
         },
         paths.config_reason
     );
-    println!(
+    crate::outln!(
         "home: {} (from {})",
         env.display_path(&paths.home),
         paths.home_reason
     );
-    println!("candidates, in order:");
+    crate::outln!("candidates, in order:");
     for (var, what) in [
         (crate::env::vars::CLAWCTL_CONFIG, "the config file"),
         (crate::env::vars::CLAWCTL_HOME, "the home"),
         (crate::env::vars::XDG_CONFIG_HOME, "the base of the home"),
     ] {
         if env.var(var).is_none() {
-            println!("    ${var} is not set (it would choose {what})");
+            crate::outln!("    ${var} is not set (it would choose {what})");
         }
     }
     for c in &paths.candidates {
-        println!(
+        crate::outln!(
             "  {} {}  [{}] {}",
             if c.chosen { "*" } else { " " },
             env.display_path(&c.path),
@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: PathArgs) -> Outcome {
         );
     }
     for l in &paths.legacy {
-        println!(
+        crate::outln!(
             "legacy config found: {} (`clawctl migrate` moves it)",
             env.display_path(l)
         );

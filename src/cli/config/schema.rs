@@ -15,7 +15,7 @@ pub fn run(_ctx: &Ctx, args: SchemaArgs) -> Outcome {
         let committed = std::fs::read_to_string(&path)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
         if committed == text {
-            println!("{} is up to date", path.display());
+            crate::outln!("{} is up to date", path.display());
             return Ok(0);
         }
         // Suggest regenerating only a file that is a JSON Schema: `--check config.toml`
@@ -37,6 +37,6 @@ pub fn run(_ctx: &Ctx, args: SchemaArgs) -> Outcome {
             path.display()
         )));
     }
-    print!("{text}");
+    crate::out!("{text}");
     Ok(0)
 }

@@ -14,6 +14,7 @@ use crate::write::transaction::{Applied, NewCredential, edit_config};
 #[derive(Debug, Args)]
 pub struct SetArgs {
     /// The key, e.g. `agents.defaults.model.primary`, `models.providers."my.proxy".base_url`, `a.list[0]`.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::cli::completions::complete_key))]
     pub key: KeyPath,
     /// The value, typed by the schema: `8080` is an integer for `gateway.port`, a string
     /// for a string key. Arrays and tables in TOML or JSON syntax: '["a/b","c/d"]'.
@@ -65,6 +66,19 @@ fn read_value(args: &SetArgs, secret_key: bool) -> Result<(String, bool), Failur
         return Ok((v.clone(), true));
     }
     let from_stdin = args.stdin || args.value_file.as_deref() == Some(std::path::Path::new("-"));
+    // A secret "from stdin" on a terminal is typed by a person: ask for it hidden (and
+    // say so) instead of waiting silently with the typed key echoed.
+    if secret_key && std::io::stdin().is_terminal() && (from_stdin || args.value_file.is_none()) {
+        let v = crate::cli::prompt::read_hidden(&format!(
+            "Value for {} (hidden; Esc: cancel): ",
+            args.key
+        ))?
+        .ok_or_else(|| Failure::error("no value entered (Esc): nothing was written"))?;
+        if let Some(why) = crate::secrets::credentials::key_text_problem(v.trim()) {
+            return Err(Failure::error(why));
+        }
+        return Ok((v.trim().to_string(), false));
+    }
     if from_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
@@ -76,13 +90,6 @@ fn read_value(args: &SetArgs, secret_key: bool) -> Result<(String, bool), Failur
         let s = std::fs::read_to_string(f)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", f.display())))?;
         return Ok((trim_newline(s), false));
-    }
-    if secret_key && std::io::stdin().is_terminal() {
-        let v = dialoguer::Password::new()
-            .with_prompt(format!("Value for {} (hidden)", args.key))
-            .interact()
-            .map_err(|e| Failure::error(format!("no value read: {e}")))?;
-        return Ok((v, false));
     }
     Err(Failure::usage(format!(
         "no value given for `{}`: pass VALUE, --value-file FILE or --stdin",
@@ -223,6 +230,9 @@ pub fn finish(
     if !unchanged && !dry_run && affects_keys {
         warnings.extend(view_warnings(ctx));
     }
+    if !unchanged && !dry_run {
+        warnings.extend(ctx.writes_not_seen(&applied.files()));
+    }
     if json_out {
         print_json(&json!({
             "key": key.to_string(),
@@ -242,12 +252,12 @@ pub fn finish(
     }
     let file = ctx.env.display_path(&applied.config);
     if unchanged {
-        println!("no change: `{key}` already has that value in {file}");
+        crate::outln!("no change: `{key}` already has that value in {file}");
         return Ok(0);
     }
     if dry_run {
-        print!("{}", applied.diff());
-        println!("(dry run: nothing was written)");
+        crate::out!("{}", applied.diff());
+        crate::outln!("(dry run: nothing was written)");
         return Ok(0);
     }
     let fmt = |v: &Option<Value>| {
@@ -256,24 +266,24 @@ pub fn finish(
             .unwrap_or_default()
     };
     match (&old, &new) {
-        (Some(_), Some(_)) => println!("{file}: {key} = {} (was {})", fmt(&new), fmt(&old)),
-        (None, Some(_)) => println!("{file}: {key} = {}", fmt(&new)),
-        (Some(_), None) => println!("{file}: removed {key} (was {})", fmt(&old)),
+        (Some(_), Some(_)) => crate::outln!("{file}: {key} = {} (was {})", fmt(&new), fmt(&old)),
+        (None, Some(_)) => crate::outln!("{file}: {key} = {}", fmt(&new)),
+        (Some(_), None) => crate::outln!("{file}: removed {key} (was {})", fmt(&old)),
         // Only credentials.toml changed (the config already refers to the profile).
         (None, None) if !applied.changed => {}
-        (None, None) => println!("{file}: updated"),
+        (None, None) => crate::outln!("{file}: updated"),
     }
     if let Some(s) = stored {
-        println!("{s}");
+        crate::outln!("{s}");
     }
     for n in notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     for w in warnings {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
     if applied.preexisting_errors > 0 {
-        eprintln!(
+        crate::errln!(
             "warning: the config still has {} error(s) from before; run `clawctl config validate`",
             applied.preexisting_errors
         );

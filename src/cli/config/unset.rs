@@ -7,6 +7,7 @@ use crate::write::transaction::edit_config;
 #[derive(Debug, Args)]
 pub struct UnsetArgs {
     /// The key to remove from config.toml.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(crate::cli::completions::complete_key))]
     pub key: KeyPath,
     /// Print the diff and write nothing.
     #[arg(long)]

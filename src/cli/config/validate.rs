@@ -27,12 +27,18 @@ pub fn run(ctx: &Ctx, args: ValidateArgs) -> Outcome {
         let views = ctx.views(true)?;
         // The next start uses the definition's environment, not the running process's.
         let Some(env) = views.next_start_environment() else {
+            if !views.discovery.errors.is_empty() {
+                return Err(crate::cli::Failure::error(format!(
+                    "the gateway service's definition does not parse, so the service cannot start: {}",
+                    views.discovery.errors.join("; ")
+                )));
+            }
             return Err(crate::cli::Failure::error(
                 "no gateway service was found (looked for clawctl-gateway.service / ai.clawctl.gateway.plist); use --service-file PATH, or `clawctl service install`",
             ));
         };
         if !args.json {
-            println!("service view: {}", env.origin);
+            crate::outln!("service view: {}", env.origin);
         }
         results.push(load(&env, &Default::default())?);
     } else if args.files.is_empty() {
@@ -91,7 +97,7 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
     } else {
         for l in results {
             if !l.diagnostics.is_empty() {
-                eprintln!("{}", l.render_diagnostics());
+                crate::errln!("{}", l.render_diagnostics());
             }
             let errors = l.errors().count();
             let warnings = l.diagnostics.len() - errors;
@@ -121,9 +127,9 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
                 } else {
                     " (file does not exist: defaults apply)"
                 };
-                println!("{name}: valid{note}{}", plural(warnings, "warning"));
+                crate::outln!("{name}: valid{note}{}", plural(warnings, "warning"));
             } else {
-                println!(
+                crate::outln!(
                     "{name}: invalid, {errors} error(s){}",
                     plural(warnings, "warning")
                 );

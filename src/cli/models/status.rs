@@ -16,6 +16,7 @@ use crate::config::model::{ApiStyle, split_model_ref};
 use crate::providers::catalog::Catalog;
 use crate::providers::probe::{self, ProbeTarget};
 use crate::secrets::credentials::Resolved;
+use crate::secrets::mask::SecretValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum View {
@@ -43,6 +44,9 @@ pub struct ModelsStatusArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Do not wrap long lines to the terminal's width.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// The endpoint a provider's requests go to in a view.
@@ -72,14 +76,27 @@ pub fn endpoint(loaded: &Loaded, catalog: &Catalog, id: &str) -> Option<Endpoint
     let region = entry
         .and_then(|e| e.region_for_url(&base_url))
         .map(|r| r.name.clone());
+    // credentials.toml is read only when a header refers to it (`doctor --fix` moves
+    // literal secret headers there).
+    let store = std::cell::OnceCell::new();
     let headers = cfg
         .map(|c| {
             c.headers
                 .iter()
                 .map(|(k, v)| {
-                    let v = match crate::secrets::mask::parse_env_ref(v) {
-                        Some(name) => loaded.env.vars.get(name).cloned().unwrap_or_default(),
-                        None => v.clone(),
+                    use secrecy::ExposeSecret;
+                    let v = match crate::secrets::mask::classify(v) {
+                        SecretValue::EnvRef(name) => {
+                            loaded.env.vars.get(name).cloned().unwrap_or_default()
+                        }
+                        SecretValue::CredRef(id) => store
+                            .get_or_init(|| {
+                                crate::secrets::credentials::Store::read(&loaded.paths.credentials)
+                            })
+                            .get(id)
+                            .map(|c| c.secret.expose_secret().to_string())
+                            .unwrap_or_default(),
+                        _ => v.clone(),
                     };
                     (k.clone(), v)
                 })
@@ -284,7 +301,7 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     let catalog = &views.catalog;
     let cli = &views.cli.loaded;
     if !cli.is_valid() {
-        eprintln!("{}", cli.render_diagnostics());
+        crate::errln!("{}", cli.render_diagnostics());
     }
     let service = views.service.as_ref();
     let mut ids = views.providers();
@@ -322,7 +339,10 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
         .unwrap_or(cli);
     let unroutable = route_problem(route_view, catalog);
     let mut rows: Vec<Row> = Vec::new();
-    let (mut any_probe_failed, mut check_failed) = (false, false);
+    let mut check_failed = false;
+    let mut jobs: Vec<ProbeJob> = Vec::new();
+    let cli_arc = std::sync::Arc::new(cli.clone());
+    let svc_arc = service.map(|s| std::sync::Arc::new(s.loaded.clone()));
     for id in &ids {
         let cli_keys = views.cli.resolve(catalog, id);
         let svc_keys = service.map(|s| s.resolve(catalog, id));
@@ -336,23 +356,18 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             .probe_provider
             .as_deref()
             .is_none_or(|p| p == id || catalog.canonical(p) == id);
-        let probe = if do_probe && wanted {
-            match (use_service, service, &svc_keys) {
-                (true, Some(s), Some(k)) => {
-                    probe_with(&s.loaded, catalog, id, k, Duration::from_secs(args.timeout))
-                }
-                _ => probe_with(
-                    cli,
-                    catalog,
-                    id,
-                    &cli_keys,
-                    Duration::from_secs(args.timeout),
-                ),
-            }
-        } else {
-            None
-        };
-        any_probe_failed |= probe.as_ref().is_some_and(|p| !p.ok);
+        if do_probe && wanted {
+            let (loaded, keys) = match (use_service, &svc_arc, &svc_keys) {
+                (true, Some(s), Some(k)) => (s.clone(), k.clone()),
+                _ => (cli_arc.clone(), cli_keys.clone()),
+            };
+            jobs.push(ProbeJob {
+                index: rows.len(),
+                id: id.clone(),
+                loaded,
+                keys,
+            });
+        }
         if default_provider.as_deref() == Some(id.as_str()) {
             let k = svc_keys.as_ref().unwrap_or(&cli_keys);
             check_failed |= k.needs_key && k.winner().is_none();
@@ -365,8 +380,47 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             catalog,
             id,
         );
-        rows.push((id.clone(), cli_keys, svc_keys, ep, drift, probe));
+        rows.push((id.clone(), cli_keys, svc_keys, ep, drift, None));
     }
+    let width = crate::cli::style::width(&ctx.env, args.wide);
+    // Human output: what needs no probe now, each probed provider as its answer arrives.
+    let probed: Vec<usize> = jobs.iter().map(|j| j.index).collect();
+    if !args.json {
+        print_header(cli, service.map(|s| s.label()));
+        for (i, row) in rows.iter().enumerate() {
+            if !probed.contains(&i) {
+                print_row(cli, row, width);
+            }
+        }
+    }
+    let timeout = Duration::from_secs(args.timeout);
+    let spinner = (!jobs.is_empty()).then(|| {
+        super::super::progress::Spinner::start(format!(
+            "probing {}",
+            jobs.iter()
+                .map(|j| j.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    });
+    let unanswered = probe_all(jobs, catalog, timeout, |i, report| {
+        rows[i].5 = report;
+        if !args.json {
+            let print = || print_row(cli, &rows[i], width);
+            match &spinner {
+                Some(s) => s.suspend(print),
+                None => print(),
+            }
+        }
+    });
+    drop(spinner);
+    for (i, id) in unanswered {
+        rows[i].5 = Some(no_answer(&id, timeout));
+        if !args.json {
+            print_row(cli, &rows[i], width);
+        }
+    }
+    let any_probe_failed = rows.iter().any(|r| r.5.as_ref().is_some_and(|p| !p.ok));
     if args.json {
         let items: Vec<Value> = rows
             .iter()
@@ -392,15 +446,14 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             "providers": items,
         }));
     } else {
-        print_human(cli, service.map(|s| s.label()), &rows);
         if let Some(r) = &views.running {
             for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
-                println!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
+                crate::outln!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());
             }
         }
     }
     if let Some(why) = &unroutable {
-        eprintln!("error: {why}");
+        crate::errln!("error: {why}");
     }
     let fail = (do_probe && any_probe_failed)
         || (args.check && check_failed)
@@ -408,79 +461,172 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
     Ok(if fail { 1 } else { 0 })
 }
 
-fn print_human(cli: &Loaded, service: Option<&str>, rows: &[Row]) {
-    println!(
+fn print_header(cli: &Loaded, service: Option<&str>) {
+    crate::outln!(
         "default model: {}",
         cli.config.primary_model().unwrap_or("(not set)")
     );
     if !cli.config.fallback_models().is_empty() {
-        println!("fallbacks: {}", cli.config.fallback_models().join(", "));
+        crate::outln!("fallbacks: {}", cli.config.fallback_models().join(", "));
     }
     match service {
-        Some(s) => println!("service view: {s}"),
-        None => println!("service view: no gateway service found (CLI view only)"),
-    }
-    for (id, c, s, ep, drift, p) in rows {
-        println!();
-        let users = users_of(cli, id);
-        println!(
-            "{id}{}",
-            if users.is_empty() {
-                String::new()
-            } else {
-                format!("  (used by: {})", users.join(", "))
-            }
-        );
-        if let Some(e) = ep {
-            println!(
-                "  endpoint: {} [{}]{}",
-                e.base_url,
-                e.api.as_str(),
-                e.region
-                    .as_ref()
-                    .map(|r| format!(" — {r}"))
-                    .unwrap_or_default()
-            );
-        }
-        print_keys("cli", c);
-        if let Some(s) = s {
-            print_keys("service", s);
-        }
-        if *drift {
-            println!("  ! the service would use a different key than this shell");
-        }
-        if let Some(p) = p {
-            println!("  probe: {}", p.summary);
-            for f in &p.findings {
-                println!("  ! {f}");
-            }
-        }
+        Some(s) => crate::outln!("service view: {s}"),
+        None => crate::outln!("service view: no gateway service found (CLI view only)"),
     }
 }
 
-fn print_keys(view: &str, r: &Resolved) {
+/// One provider's block, wrapped to `width` (None: as is).
+fn print_row(cli: &Loaded, (id, c, s, ep, drift, p): &Row, width: Option<usize>) {
+    use std::fmt::Write;
+    let mut buf = String::new();
+    let _ = writeln!(buf);
+    let users = users_of(cli, id);
+    let _ = writeln!(
+        buf,
+        "{id}{}",
+        if users.is_empty() {
+            String::new()
+        } else {
+            format!("  (used by: {})", users.join(", "))
+        }
+    );
+    if let Some(e) = ep {
+        let _ = writeln!(
+            buf,
+            "  endpoint: {} [{}]{}",
+            e.base_url,
+            e.api.as_str(),
+            e.region
+                .as_ref()
+                .map(|r| format!(" — {r}"))
+                .unwrap_or_default()
+        );
+    }
+    print_keys(&mut buf, "cli", c);
+    if let Some(s) = s {
+        print_keys(&mut buf, "service", s);
+    }
+    if *drift {
+        let _ = writeln!(
+            buf,
+            "  ! the service would use a different key than this shell"
+        );
+    }
+    if let Some(p) = p {
+        let _ = writeln!(buf, "  probe: {}", p.summary);
+        for f in &p.findings {
+            let _ = writeln!(buf, "  ! {f}");
+        }
+    }
+    for line in buf.lines() {
+        crate::outln!("{}", crate::cli::style::wrap(line, width, 4));
+    }
+}
+
+/// One provider to probe, with everything it needs owned (it runs on its own thread).
+struct ProbeJob {
+    /// Its row in the output.
+    index: usize,
+    id: String,
+    loaded: std::sync::Arc<Loaded>,
+    keys: Resolved,
+}
+
+/// At most this many probes at once: a handful of providers all answer within one
+/// timeout, and a config with hundreds does not open hundreds of connections.
+const PROBE_WORKERS: usize = 8;
+
+/// Run the probes concurrently (bounded by [`PROBE_WORKERS`]); `arrived(row, report)`
+/// is called on this thread as each answer comes in (None: nothing to probe). The whole run ends by `timeout`
+/// (plus a moment to collect): what has not answered by then is returned, with its
+/// provider id, and its thread is left to end on its own request timeout.
+fn probe_all(
+    jobs: Vec<ProbeJob>,
+    catalog: &Catalog,
+    timeout: Duration,
+    mut arrived: impl FnMut(usize, Option<ProbeReport>),
+) -> Vec<(usize, String)> {
+    use std::sync::{Arc, Mutex, mpsc};
+    let deadline = std::time::Instant::now() + timeout + Duration::from_millis(500);
+    let mut pending: Vec<(usize, String)> = jobs.iter().map(|j| (j.index, j.id.clone())).collect();
+    let workers = PROBE_WORKERS.min(jobs.len());
+    let queue = Arc::new(Mutex::new(std::collections::VecDeque::from(jobs)));
+    let catalog = Arc::new(catalog.clone());
+    let (tx, rx) = mpsc::channel::<(usize, Option<ProbeReport>)>();
+    for _ in 0..workers {
+        let (queue, catalog, tx) = (queue.clone(), catalog.clone(), tx.clone());
+        std::thread::spawn(move || {
+            loop {
+                let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+                    break;
+                };
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let r = probe_with(&job.loaded, &catalog, &job.id, &job.keys, timeout.min(left));
+                if tx.send((job.index, r)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    while !pending.is_empty() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((i, report)) => {
+                pending.retain(|(p, _)| *p != i);
+                arrived(i, report);
+            }
+            Err(_) => break,
+        }
+    }
+    pending
+}
+
+/// The report of a probe that did not answer within the command's `--timeout`, in the
+/// shape of every other probe report.
+fn no_answer(id: &str, timeout: Duration) -> ProbeReport {
+    let detail = format!("no answer within --timeout {} s", timeout.as_secs());
+    ProbeReport {
+        ok: false,
+        summary: format!("timeout: {detail}"),
+        findings: Vec::new(),
+        json: json!({"provider": id, "outcome": "timeout", "result": {"outcome": "timeout", "status": null, "url": null, "elapsed_ms": timeout.as_millis() as u64, "detail": detail}, "findings": [], "key": null, "view": null}),
+    }
+}
+
+fn print_keys(buf: &mut String, view: &str, r: &Resolved) {
+    use std::fmt::Write;
     match r.winner() {
-        Some(w) => println!("  {view} key: {} from {}", w.describe(), w.location),
-        None if !r.needs_key => println!("  {view} key: none needed"),
+        Some(w) => {
+            let _ = writeln!(buf, "  {view} key: {} from {}", w.describe(), w.location);
+        }
+        None if !r.needs_key => {
+            let _ = writeln!(buf, "  {view} key: none needed");
+        }
         None => {
             let why = r
                 .sources
                 .iter()
                 .find_map(|s| s.problem.clone())
                 .unwrap_or_else(|| "no key found".into());
-            println!("  {view} key: MISSING — {why}");
+            let _ = writeln!(buf, "  {view} key: MISSING — {why}");
         }
     }
     for s in r.sources.iter().filter(|s| !s.wins) {
         if !s.usable() {
-            println!(
+            let _ = writeln!(
+                buf,
                 "    also tried: {} — {}",
                 s.location,
                 s.problem.as_deref().unwrap_or("missing")
             );
             continue;
         }
-        println!(
+        let _ = writeln!(
+            buf,
             "    also: {} from {}{}",
             s.describe(),
             s.location,

@@ -107,12 +107,12 @@ impl Report {
     }
     fn say(&mut self, line: String) {
         if !self.json {
-            println!("{line}");
+            crate::outln!("{line}");
         }
         self.messages.push(line);
     }
     fn warn(&mut self, line: String) {
-        eprintln!("warning: {line}");
+        crate::errln!("warning: {line}");
         self.warnings.push(line);
     }
     fn set(&mut self, key: &str, value: serde_json::Value) {
@@ -326,15 +326,15 @@ fn print(ctx: &Ctx, a: PrintArgs) -> Outcome {
             Encoding::Utf8 => "",
             Encoding::Utf16Le => ", written as UTF-16LE with a byte-order mark",
         };
-        println!("==> {} ({}{enc}) <==", f.path.display(), file_state(f));
-        print!("{}", f.text);
+        crate::outln!("==> {} ({}{enc}) <==", f.path.display(), file_state(f));
+        crate::out!("{}", f.text);
         if !f.text.ends_with('\n') {
-            println!();
+            crate::outln!();
         }
-        println!();
+        crate::outln!();
     }
     for n in &notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     Ok(0)
 }
@@ -361,6 +361,58 @@ fn check_service_config(
     } else {
         Ok((Some(loaded.render_diagnostics()), config))
     }
+}
+
+/// Store each secret that only the old definition held (see [`install::rescues`]) in
+/// credentials.toml, saying where it now lives; the names of the variables moved.
+fn rescue_secrets(
+    ctx: &Ctx,
+    spec: &Spec,
+    plan: &install::Plan,
+    out: &mut Report,
+) -> Result<Vec<String>, Failure> {
+    if plan.carry.dropped_secrets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Ok(old) = crate::service::parse_any(&plan.locations.main, &spec.user_home, &spec.user)
+    else {
+        return Ok(Vec::new());
+    };
+    let old_env = view::definition_environment(&ctx.env, &old);
+    let (rescues, warnings) = install::rescues(plan, spec, &old_env)?;
+    for w in warnings {
+        out.warn(w);
+    }
+    if rescues.is_empty() {
+        return Ok(Vec::new());
+    }
+    let creds = rescues
+        .iter()
+        .map(|r| crate::write::transaction::NewCredential {
+            id: r.profile.clone(),
+            provider: r.provider.clone(),
+            kind: r.kind,
+            secret: r.secret.clone(),
+        })
+        .collect();
+    let mut env = ctx.env.clone();
+    env.vars.insert(
+        crate::env::vars::CLAWCTL_HOME.into(),
+        spec.clawctl_home.display().to_string(),
+    );
+    crate::write::transaction::edit_config(&env, &ctx.opts, false, creds, |_| Ok(()))?;
+    let store = env.display_path(&spec.clawctl_home.join("credentials.toml"));
+    for r in &rescues {
+        use secrecy::ExposeSecret;
+        out.say(format!(
+            "moved {} ({}) from {} into {store} as profile {}: the service used it and it was its only copy; the gateway reads it from there",
+            r.var,
+            crate::secrets::mask::describe(r.secret.expose_secret()),
+            ctx.env.display_path(&plan.locations.main),
+            r.profile
+        ));
+    }
+    Ok(rescues.into_iter().map(|r| r.var).collect())
 }
 
 pub(crate) fn install(ctx: &Ctx, a: InstallArgs) -> Outcome {
@@ -418,8 +470,17 @@ fn install_with(ctx: &Ctx, a: &InstallArgs, out: &mut Report) -> Outcome {
         msg.push_str("\nnothing was written.\n  help: use --force to replace it: drop-ins and the variables you added are kept, secrets are dropped, and the diff above is what changes");
         return Err(Failure::error(msg));
     }
-    for w in plan.secret_warnings(&ctx.env) {
-        out.warn(w);
+    // A secret only the old definition held is moved into credentials.toml first:
+    // a rewrite never removes the last copy of a key the service uses.
+    let rescued = rescue_secrets(ctx, &spec, &plan, out)?;
+    for (w, s) in plan
+        .secret_warnings(&ctx.env)
+        .into_iter()
+        .zip(&plan.carry.dropped_secrets)
+    {
+        if !rescued.contains(&s.name) {
+            out.warn(w);
+        }
     }
     for n in &plan.carry.not_kept {
         out.warn(n.clone());
@@ -516,10 +577,10 @@ fn install_with(ctx: &Ctx, a: &InstallArgs, out: &mut Report) -> Outcome {
     );
     if let Some(diags) = invalid {
         if !out.json {
-            eprintln!("{}", diags.trim_end());
+            crate::errln!("{}", diags.trim_end());
         }
         out.set("diagnostics", json!(diags));
-        eprintln!(
+        crate::errln!(
             "error: the definition is written, but the config it points to is invalid: the gateway would exit 78 at start. Fix it (`clawctl config validate`), then start it:\n{}",
             show_commands(&cmds)
         );
@@ -841,7 +902,7 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     }
 
     if installed {
-        println!(
+        crate::outln!(
             "{kind} definition: {}{}",
             ctx.env.display_path(&main),
             if generated {
@@ -851,16 +912,16 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
             }
         );
     } else {
-        println!(
+        crate::outln!(
             "{kind} definition: not installed ({} does not exist)",
             ctx.env.display_path(&main)
         );
     }
     for d in &drop_ins {
-        println!("  drop-in: {}", ctx.env.display_path(d));
+        crate::outln!("  drop-in: {}", ctx.env.display_path(d));
     }
     for d in &others {
-        println!(
+        crate::outln!(
             "  also found: {} ({} {})",
             ctx.env.display_path(&d.path),
             d.manager,
@@ -868,18 +929,20 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
         );
     }
     for e in &view.errors {
-        println!("  cannot read: {e}");
+        crate::outln!("  cannot read: {e}");
     }
-    println!("manager: {}", describe_manager(kind, &manager));
-    println!(
+    crate::outln!("manager: {}", describe_manager(kind, &manager));
+    crate::outln!(
         "process: {}",
         match &view.state {
-            State::NotInstalled | State::Installed => "not running".to_string(),
+            State::NotInstalled | State::Unparsable { .. } | State::Installed => {
+                "not running".to_string()
+            }
             s => s.describe(),
         }
     );
     if let Some(c) = &svc_config {
-        println!(
+        crate::outln!(
             "config: {}{}",
             ctx.env.display_path(c),
             if same_config {
@@ -891,17 +954,19 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     }
     if installed {
         if current {
-            println!("current: yes, it equals what `clawctl service install` writes now");
+            crate::outln!("current: yes, it equals what `clawctl service install` writes now");
         } else {
-            println!("current: no, it differs from what `clawctl service install` writes now:");
-            println!("{}", plan.diff(&ctx.env).trim_end());
+            crate::outln!(
+                "current: no, it differs from what `clawctl service install` writes now:"
+            );
+            crate::outln!("{}", plan.diff(&ctx.env).trim_end());
         }
     }
     for n in &notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     for f in &fix {
-        println!("fix: {f}");
+        crate::outln!("fix: {f}");
     }
     Ok(if ok { 0 } else { 1 })
 }

@@ -855,6 +855,107 @@ pub(crate) fn names_list(names: &[String]) -> String {
         .join(", ")
 }
 
+/// A secret that only the old definition held (the service used it and would have no
+/// key without it): `install` moves it into credentials.toml before rewriting.
+pub struct Rescue {
+    /// The variable in the old definition.
+    pub var: String,
+    /// The credential profile it is stored as (`openai:default`, `gateway:default`).
+    pub profile: String,
+    pub provider: String,
+    pub kind: crate::config::model::AuthMode,
+    pub secret: secrecy::SecretString,
+}
+
+/// Which dropped secrets the service would lose, and which would silently change.
+/// `old_env` is the old definition's environment; the new service sees the same minus
+/// the dropped variables, with the home `spec` pins. Returns the secrets to move into
+/// credentials.toml, and a warning for each one whose place is taken by another
+/// copy with a different value (never a value, only fingerprints).
+pub fn rescues(
+    plan: &Plan,
+    spec: &Spec,
+    old_env: &Environment,
+) -> Result<(Vec<Rescue>, Vec<String>), Failure> {
+    use crate::secrets::credentials::{self, Store};
+    let catalog = crate::providers::catalog::Catalog::load(old_env)
+        .unwrap_or_else(|_| crate::providers::catalog::Catalog::builtin());
+    let mut new_env = old_env.clone();
+    for s in &plan.carry.dropped_secrets {
+        new_env.vars.remove(&s.name);
+    }
+    new_env.vars.insert(
+        vars::CLAWCTL_HOME.into(),
+        spec.clawctl_home.display().to_string(),
+    );
+    let opts = crate::config::load::LoadOptions::default().fast();
+    let old = crate::config::load::load(old_env, &opts)?;
+    let new = crate::config::load::load(&new_env, &opts)?;
+    let (old_store, new_store) = (
+        Store::read(&old.paths.credentials),
+        Store::read(&new.paths.credentials),
+    );
+    let (mut out, mut warnings) = (Vec::new(), Vec::new());
+    for s in &plan.carry.dropped_secrets {
+        let gateway = s.name == vars::CLAWCTL_GATEWAY_TOKEN;
+        let ids: Vec<String> = if gateway {
+            vec!["gateway".into()]
+        } else {
+            catalog
+                .providers
+                .iter()
+                .filter(|p| p.key_env.contains(&s.name))
+                .map(|p| p.id.clone())
+                .collect()
+        };
+        for id in ids {
+            let resolve = |l, st| {
+                if gateway {
+                    credentials::resolve_gateway_token(l, st)
+                } else {
+                    credentials::resolve_provider(l, st, &catalog, &id)
+                }
+            };
+            let (before, after) = (resolve(&old, &old_store), resolve(&new, &new_store));
+            let Some(used) = before
+                .winner()
+                .filter(|w| w.variable.as_deref() == Some(s.name.as_str()))
+            else {
+                continue; // the service did not use this copy
+            };
+            match after.winner() {
+                None => {
+                    let profile = if new_store.get(&format!("{id}:default")).is_some() {
+                        format!("{id}:service")
+                    } else {
+                        format!("{id}:default")
+                    };
+                    out.push(Rescue {
+                        var: s.name.clone(),
+                        profile,
+                        provider: id.clone(),
+                        kind: if gateway {
+                            crate::config::model::AuthMode::Token
+                        } else {
+                            crate::config::model::AuthMode::ApiKey
+                        },
+                        secret: secrecy::SecretString::from(s.value.clone()),
+                    });
+                }
+                Some(next) if next.fingerprint != used.fingerprint => warnings.push(format!(
+                    "{} in the old definition was the {id} key the service used ({}); without it the service uses {} from {}",
+                    s.name,
+                    used.describe(),
+                    next.describe(),
+                    next.location
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok((out, warnings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
