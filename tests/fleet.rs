@@ -712,3 +712,78 @@ fn three_gateways_follow_a_fleet_set_and_a_killed_one_leaves() {
     let j = op.json(&["fleet", "status", "--json"]);
     assert_eq!(members(&j).len(), 1, "{j}");
 }
+
+/// etcd stopped: a gateway starts and serves on the cached layer, `status` says so;
+/// when etcd is back the gateway publishes itself and leaves the cache behind.
+#[test]
+fn a_gateway_serves_on_the_cached_layer_while_etcd_is_down() {
+    let Some(mut etcd) = Etcd::start() else {
+        return;
+    };
+    let sb = sandbox(&etcd);
+    let port = free_port();
+    sb.write_config(
+        "[meta]\nversion = 1\n\n[fleet]\nmember_ttl_secs = 2\n\n[gateway]\nbind = \"loopback\"\n\n[gateway.auth]\nmode = \"none\"\n",
+    );
+    ok(&sb.run(&["fleet", "set", "gateway.port", &port.to_string()]));
+    // The first read caches the layer.
+    ok(&sb.run(&["config", "get", "gateway.port"]));
+    etcd.stop();
+    // The port comes from the fleet layer: served from the cache.
+    let _d = Daemon::start(sb.command(&["gateway", "run"]), port);
+    let r = sb.run(&["status"]);
+    assert!(r.stdout.contains("from the CACHE"), "{}", r.all());
+    etcd.restart();
+    let start = Instant::now();
+    loop {
+        let j = sb.json(&["fleet", "status", "--json"]);
+        if j["members"][0]["fleet_cached"] == false {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "{j}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The README's JSON section is the contract for the fleet commands too (they need an
+/// etcd, so `json_contract` cannot run them).
+#[test]
+fn fleet_json_outputs_match_the_readme() {
+    let Some(etcd) = Etcd::start() else { return };
+    let sb = sandbox(&etcd);
+    let t = target(&etcd, 30);
+    let docs = crate::json_contract::documented();
+    let mut errors = Vec::new();
+    let mut run = |doc: &str, args: &[&str]| {
+        let r = sb.run(args);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", r.all()));
+        let shape = docs
+            .get(doc)
+            .unwrap_or_else(|| panic!("{doc} not in the README"));
+        crate::json_contract::check(shape, &v, &format!("`{}`", args.join(" ")), &mut errors);
+    };
+    run(
+        "fleet set",
+        &["fleet", "set", "gateway.port", "19030", "--json"],
+    );
+    run(
+        "fleet set",
+        &["fleet", "set", "--dry-run", "gateway.bind", "lan", "--json"],
+    );
+    run("fleet get", &["fleet", "get", "gateway.port", "--json"]);
+    run("fleet get", &["fleet", "get", "gateway.bind", "--json"]);
+    run("fleet list", &["fleet", "list", "--json"]);
+    let rt = rt();
+    let m = rt
+        .block_on(clawctl::fleet::publish(
+            &t,
+            record("contract-1", serde_json::json!({"gateway": {"port": 1}}), 1),
+        ))
+        .unwrap();
+    run("fleet status", &["fleet", "status", "--json"]);
+    run("fleet diff", &["fleet", "diff", "--json"]);
+    run("fleet unset", &["fleet", "unset", "gateway.port", "--json"]);
+    rt.block_on(m.shutdown());
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}

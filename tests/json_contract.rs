@@ -14,7 +14,7 @@ use serde_json::Value;
 /// A documented shape: an object's fields (name, optional, shape), an array's element,
 /// or anything (a scalar, an alternation, a free-form map).
 #[derive(Debug, Clone)]
-enum Shape {
+pub(crate) enum Shape {
     Obj {
         fields: Vec<(String, bool, Shape)>,
         /// `{…same as cli…}`: fields not listed here.
@@ -116,7 +116,7 @@ fn parse_shape(text: &str) -> Shape {
 }
 
 /// Every documented command (`config get`, `service install`, …) with its shape.
-fn documented() -> BTreeMap<String, Shape> {
+pub(crate) fn documented() -> BTreeMap<String, Shape> {
     let readme = include_str!("../README.md");
     let section = readme
         .split("## JSON output")
@@ -154,7 +154,7 @@ fn documented() -> BTreeMap<String, Shape> {
 }
 
 /// Compare an output with its documented shape; every mismatch, by JSON path.
-fn check(shape: &Shape, v: &Value, at: &str, errors: &mut Vec<String>) {
+pub(crate) fn check(shape: &Shape, v: &Value, at: &str, errors: &mut Vec<String>) {
     match (shape, v) {
         (Shape::Obj { fields, open }, Value::Object(map)) => {
             for (name, optional, sub) in fields {

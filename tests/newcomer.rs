@@ -215,6 +215,8 @@ fn every_exit_code_is_in_help_and_readme() {
             "README lacks {code}"
         );
     }
+    let run_help = sb.run(&["gateway", "run", "--help"]).stdout;
+    assert!(run_help.contains("78   invalid config"), "{run_help}");
 }
 
 #[test]

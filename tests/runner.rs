@@ -36,6 +36,7 @@ mod probe;
 mod regressions;
 mod reported;
 mod running_truth;
+mod screens;
 mod secret_canary;
 mod service_fixtures;
 mod service_install;

@@ -13,6 +13,9 @@ use crate::gateway::receipt::Receipt;
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
     /// Run the gateway in the foreground (what the service manager starts).
+    #[command(
+        after_help = "Exit codes:\n  0    stopped cleanly (SIGTERM, SIGINT)\n  1    could not start (port in use, unreadable files)\n  78   invalid config (EX_CONFIG): the unit's RestartPreventExitStatus=78 keeps systemd from restarting it"
+    )]
     Run,
     /// Is it up, which config does it serve, and does the CLI's token work?
     Status(StatusArgs),

@@ -165,7 +165,6 @@ pub fn read_hidden(prompt: &str) -> Answer<String> {
     let raw = RawMode::enter(fd).map_err(|e| {
         Failure::error(format!("cannot read a hidden value from the terminal: {e}"))
     })?;
-    let mut line = String::new();
     let mut bytes: Vec<u8> = Vec::new();
     let result = loop {
         let b = match raw.read_byte() {
@@ -204,8 +203,7 @@ pub fn read_hidden(prompt: &str) -> Answer<String> {
     };
     drop(raw);
     let _ = writeln!(err);
-    line.push_str(&String::from_utf8_lossy(&bytes));
-    Ok(result?.map(|()| line))
+    Ok(result?.map(|()| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Answers given in advance, for tests. Selects match an item by its text prefix;

@@ -242,7 +242,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Outcome {
         );
     if fresh {
         say(format!(
-            "nothing is configured yet (no {}, no provider key): start with `clawctl onboard`",
+            "nothing is configured yet (no {}, no stored key): start with `clawctl onboard`",
             cli.loaded.env.display_path(&cli.loaded.paths.config)
         ));
         crate::outln!();

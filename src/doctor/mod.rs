@@ -104,7 +104,7 @@ fn not_configured(cli: &Loaded) -> Finding {
     Finding::new(
         "not-configured",
         Severity::Info,
-        "nothing is configured yet: no config file, no provider key, no gateway service",
+        "nothing is configured yet: no config file, no stored key, no gateway service",
     )
     .evidence(format!(
         "{} does not exist",

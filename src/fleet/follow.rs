@@ -69,7 +69,12 @@ impl Follower {
         let host = hostname();
         let record = MemberRecord::from_loaded(loaded, receipt, &host, port);
         let member = super::member::publish_in_background(&fleet.target, record);
-        let known = fleet.layer.as_ref().map(|l| l.revision).unwrap_or(0);
+        // Loaded from the cache (etcd was down): the first live read is applied even at
+        // the same revision, so the record stops saying "cached".
+        let known = match &fleet.layer {
+            Some(l) if !l.is_cached() => l.revision,
+            _ => -1,
+        };
         Some(Follower {
             reporter: Reporter {
                 updates: member.updater(),

@@ -68,9 +68,17 @@ impl std::fmt::Display for CatalogError {
 
 impl Catalog {
     pub fn builtin() -> Catalog {
-        let mut c: Catalog = toml_edit::de::from_str(BUILTIN).expect("built-in catalog parses");
-        c.source = "built-in".into();
-        c
+        // Parsed once per process: `fleet set` validates a thousand members' layers,
+        // each load asks for the catalog, and parsing it cost more than cloning.
+        static PARSED: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                let mut c: Catalog =
+                    toml_edit::de::from_str(BUILTIN).expect("built-in catalog parses");
+                c.source = "built-in".into();
+                c
+            })
+            .clone()
     }
 
     /// The built-in catalog, or the file named by `CLAWCTL_PROVIDER_CATALOG`.

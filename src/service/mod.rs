@@ -402,20 +402,32 @@ fn discover_in(dir: &Path, canonical: &str, ext: &str, home: &Path) -> Vec<PathB
     found
 }
 
-/// Whether a command line runs `clawctl … gateway`, directly or through a shell
-/// (`/bin/sh -c "exec clawctl gateway run"`).
-pub fn runs_clawctl_gateway(program: &[String]) -> bool {
-    let tokens: Vec<&str> = program
+/// The words of a command line as a shell would split them, roughly: arguments split
+/// at whitespace, `;` and `'`, surrounding double quotes dropped
+/// (`/bin/sh -c "exec clawctl gateway run"` → `/bin/sh`, `-c`, `exec`, `clawctl`, …).
+pub fn command_tokens(cmdline: &[String]) -> Vec<&str> {
+    cmdline
         .iter()
         .flat_map(|a| a.split(|c: char| c.is_whitespace() || c == ';' || c == '\''))
         .map(|t| t.trim_matches('"'))
         .filter(|t| !t.is_empty())
-        .collect();
-    tokens.iter().enumerate().any(|(i, t)| {
-        let base = t.rsplit(['/', '\\']).next().unwrap_or(t);
-        let base = base.strip_suffix(".exe").unwrap_or(base);
-        base == "clawctl" && tokens[i + 1..].contains(&"gateway")
-    })
+        .collect()
+}
+
+/// A program token's file name without directories or `.exe`.
+pub fn program_name(token: &str) -> &str {
+    let base = token.rsplit(['/', '\\']).next().unwrap_or(token);
+    base.strip_suffix(".exe").unwrap_or(base)
+}
+
+/// Whether a command line runs `clawctl … gateway`, directly or through a shell
+/// (`/bin/sh -c "exec clawctl gateway run"`).
+pub fn runs_clawctl_gateway(program: &[String]) -> bool {
+    let tokens = command_tokens(program);
+    tokens
+        .iter()
+        .enumerate()
+        .any(|(i, t)| program_name(t) == "clawctl" && tokens[i + 1..].contains(&"gateway"))
 }
 
 /// Parse a definition of any supported kind, chosen by extension, then by content.

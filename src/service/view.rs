@@ -274,6 +274,20 @@ fn process_environment(
     p: &service::ProcessInfo,
     def: Option<&ServiceDefinition>,
 ) -> Environment {
+    let label = match def {
+        Some(d) => format!("running process {} ({} {})", p.pid, d.manager, d.name),
+        None => format!("running process {}", p.pid),
+    };
+    live_process_environment(cli, p, label)
+}
+
+/// The environment of a live process (`/proc/PID/environ` and cwd), each variable
+/// with its evidence; HOME falls back to the CLI's. `label` names the view.
+pub fn live_process_environment(
+    cli: &Environment,
+    p: &service::ProcessInfo,
+    label: String,
+) -> Environment {
     let mut vars = std::collections::BTreeMap::new();
     let mut evidence = std::collections::BTreeMap::new();
     for v in &p.env {
@@ -285,10 +299,6 @@ fn process_environment(
         .map(PathBuf::from)
         .or_else(|| cli.home.clone());
     let cwd = p.cwd.clone().unwrap_or_else(|| PathBuf::from("/"));
-    let label = match def {
-        Some(d) => format!("running process {} ({} {})", p.pid, d.manager, d.name),
-        None => format!("running process {}", p.pid),
-    };
     let mut env = Environment::from_parts(vars, home, cwd, cli.platform, label);
     env.var_evidence = evidence;
     env

@@ -34,9 +34,7 @@ pub fn run(ctx: &Ctx, args: GetArgs) -> Outcome {
     }
     let Some(e) = layer.get(&key) else {
         if args.json {
-            print_json(
-                &json!({"key": key.to_string(), "set": false, "value": null, "revision": layer.revision}),
-            );
+            print_json(&json!({"key": key.to_string(), "set": false, "value": null}));
             return Ok(1);
         }
         return Err(Failure::error(format!(

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::cli::output::print_json;
@@ -29,32 +29,11 @@ pub enum ServiceCommand {
     Status(StatusArgs),
 }
 
-/// Which service manager's definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlatformArg {
-    /// macOS LaunchAgent (~/Library/LaunchAgents/ai.clawctl.gateway.plist).
-    Launchd,
-    /// systemd user unit (~/.config/systemd/user/clawctl-gateway.service).
-    Systemd,
-    /// Windows Task Scheduler task + wrapper script (under the clawctl home's service/).
-    Windows,
-}
-
-impl From<PlatformArg> for Kind {
-    fn from(p: PlatformArg) -> Kind {
-        match p {
-            PlatformArg::Launchd => Kind::Launchd,
-            PlatformArg::Systemd => Kind::Systemd,
-            PlatformArg::Windows => Kind::Windows,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct PlatformArgs {
     /// The service manager [default: this machine's].
     #[arg(long, value_enum, value_name = "MANAGER")]
-    pub platform: Option<PlatformArg>,
+    pub platform: Option<Kind>,
 }
 
 #[derive(Debug, Args)]
@@ -221,7 +200,6 @@ fn build_dir_warning(ctx: &Ctx) -> Option<String> {
 
 fn kind_of(ctx: &Ctx, a: &PlatformArgs) -> Kind {
     a.platform
-        .map(Kind::from)
         .unwrap_or_else(|| Kind::for_platform(ctx.env.platform))
 }
 

@@ -256,15 +256,9 @@ pub fn parse_service_env_file(text: &str, shown: &str) -> Vec<EnvVar> {
 /// as the generated definitions run it (`node …/openclaw/dist/index.js gateway
 /// --port 18789`, `openclaw gateway run`).
 pub fn runs_openclaw_gateway(cmdline: &[String]) -> bool {
-    let tokens: Vec<&str> = cmdline
-        .iter()
-        .flat_map(|a| a.split(|c: char| c.is_whitespace() || c == ';' || c == '\''))
-        .map(|t| t.trim_matches('"'))
-        .filter(|t| !t.is_empty())
-        .collect();
+    let tokens = crate::service::command_tokens(cmdline);
     tokens.iter().enumerate().any(|(i, t)| {
-        let base = t.rsplit(['/', '\\']).next().unwrap_or(t);
-        let base = base.strip_suffix(".exe").unwrap_or(base);
+        let base = crate::service::program_name(t);
         let entry = base == "openclaw"
             || base == "openclaw.mjs"
             || (base == "index.js" && t.contains("openclaw"));
@@ -306,26 +300,11 @@ pub fn running_gateways(proc_root: &Path) -> Vec<ProcessInfo> {
 /// The environment of a running gateway, each variable with `/proc/PID/environ` as
 /// its evidence.
 pub fn process_environment(cli: &Environment, p: &ProcessInfo) -> Environment {
-    let mut vars = std::collections::BTreeMap::new();
-    let mut evidence = std::collections::BTreeMap::new();
-    for v in &p.env {
-        evidence.insert(v.name.clone(), v.evidence.clone());
-        vars.insert(v.name.clone(), v.value.clone());
-    }
-    let home = vars
-        .get("HOME")
-        .map(PathBuf::from)
-        .or_else(|| cli.home.clone());
-    let cwd = p.cwd.clone().unwrap_or_else(|| PathBuf::from("/"));
-    let mut env = Environment::from_parts(
-        vars,
-        home,
-        cwd,
-        cli.platform,
+    crate::service::view::live_process_environment(
+        cli,
+        p,
         format!("running gateway (pid {})", p.pid),
-    );
-    env.var_evidence = evidence;
-    env
+    )
 }
 
 /// The environment the definition gives the gateway process.

@@ -47,12 +47,16 @@ pub const MANAGED_VARS: &[&str] = &[
     vars::CLAWCTL_PROVIDER_CATALOG,
 ];
 
-/// Which service manager to write a definition for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Which service manager to write a definition for; also the `--platform` argument
+/// of `clawctl service …` (one enum for the CLI and the installer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// macOS LaunchAgent (~/Library/LaunchAgents/ai.clawctl.gateway.plist).
     Launchd,
+    /// systemd user unit (~/.config/systemd/user/clawctl-gateway.service).
     Systemd,
+    /// Windows Task Scheduler task + wrapper script (under the clawctl home's service/).
     Windows,
 }
 
