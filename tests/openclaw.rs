@@ -784,3 +784,63 @@ fn region_mismatch_with_probe() {
     assert!(cn.requests()[0].key_accepted);
     assert_eq!(before, h.snapshot());
 }
+
+/// A real Windows install from the corpus: config 031, its auth store 032 and its
+/// task script `gateway.cmd` 019 (the same gateway token in the config and the
+/// script): the inline token is reported, the tokens agree, the keys resolve from
+/// the auth profiles.
+#[test]
+fn windows_gateway_cmd_from_the_corpus() {
+    let h = OcHome::new();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let copy = |from: &str, to: &str| {
+        h.write(to, &std::fs::read_to_string(corpus.join(from)).unwrap());
+    };
+    copy(
+        "openclaw/031-kimi-coding-and-moonshot-cn-feishu.json5",
+        ".openclaw/openclaw.json",
+    );
+    copy(
+        "openclaw/032-auth-profiles-kimi-coding-plain-sk.json5",
+        ".openclaw/agents/main/agent/auth-profiles.json",
+    );
+    copy(
+        "services/019-windows-gateway-cmd-inline-token.cmd",
+        ".openclaw/gateway.cmd",
+    );
+    let findings = h.doctor();
+    let f = find(&findings, "openclaw-inline-secret");
+    assert!(
+        evidence(f).contains("OPENCLAW_GATEWAY_TOKEN"),
+        "{}",
+        evidence(f)
+    );
+    assert!(
+        evidence(f).contains(".openclaw/gateway.cmd:6"),
+        "{}",
+        evidence(f)
+    );
+    assert!(
+        !findings.iter().any(|f| f["code"] == "openclaw-token-drift"),
+        "{findings:?}"
+    );
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["code"] == "openclaw-key-missing-in-service"),
+        "{findings:?}"
+    );
+    let s: Value = serde_json::from_str(&h.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(
+        s["service"]["view"], "Windows Task Scheduler OpenClaw Gateway",
+        "{s}"
+    );
+    assert_eq!(
+        s["service"]["key"]["source"],
+        "auth profile moonshot:default"
+    );
+    assert_eq!(
+        s["cli"]["endpoint"]["base_url"],
+        "https://api.moonshot.cn/v1"
+    );
+}

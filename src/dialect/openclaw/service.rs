@@ -158,6 +158,12 @@ pub fn discover_in(
         match read(&path, &home, &user) {
             Ok(mut s) => {
                 s.role = role;
+                // The task runs `$STATE/gateway.cmd`: name it as Task Scheduler does.
+                if s.definition.manager == service::Manager::WindowsTask
+                    && path == paths.gateway_cmd()
+                {
+                    s.definition.name = windows_task(paths.profile.as_deref());
+                }
                 found.push(s);
             }
             Err(e) => errors.push(e),
@@ -274,6 +280,9 @@ pub fn running_gateways(proc_root: &Path) -> Vec<ProcessInfo> {
     pids.into_iter()
         .filter(|pid| {
             std::fs::read(proc_root.join(pid.to_string()).join("cmdline"))
+                .ok()
+                // Cheap first: most command lines (compilers, shells) never say openclaw.
+                .filter(|b| b.windows(8).any(|w| w == b"openclaw"))
                 .map(|b| {
                     let args: Vec<String> = b
                         .split(|c| *c == 0)

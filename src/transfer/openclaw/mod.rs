@@ -218,17 +218,51 @@ pub struct ReadConfig {
     pub locations: std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
 }
 
+/// Line starts of every source file, so that locating each value is a binary
+/// search rather than a scan from the top of the file.
+struct LineIndex<'s> {
+    sources: &'s Sources,
+    starts: Vec<Vec<usize>>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(sources: &'s Sources) -> LineIndex<'s> {
+        let starts = sources
+            .files
+            .iter()
+            .map(|f| {
+                std::iter::once(0)
+                    .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect()
+            })
+            .collect();
+        LineIndex { sources, starts }
+    }
+
+    fn pos(&self, file: usize, offset: usize) -> (usize, usize) {
+        let (Some(starts), Some(src)) = (self.starts.get(file), self.sources.files.get(file))
+        else {
+            return (1, 1);
+        };
+        let offset = offset.min(src.text.len());
+        let line = starts.partition_point(|s| *s <= offset);
+        let start = starts[line - 1];
+        let col = src.text.get(start..offset).map_or(0, |t| t.chars().count()) + 1;
+        (line, col)
+    }
+}
+
 fn locate(
     node: &Node,
     path: String,
-    sources: &Sources,
+    index: &LineIndex<'_>,
     out: &mut std::collections::BTreeMap<String, (PathBuf, usize, usize)>,
 ) {
-    let pos = sources.pos(node.file, node.span.start);
     if !path.is_empty() {
+        let (line, col) = index.pos(node.file, node.span.start);
         out.insert(
             path.clone(),
-            (sources.path(node.file).to_path_buf(), pos.line, pos.col),
+            (index.sources.path(node.file).to_path_buf(), line, col),
         );
     }
     match &node.kind {
@@ -239,12 +273,12 @@ fn locate(
                 } else {
                     format!("{path}.{}", m.key)
                 };
-                locate(&m.value, p, sources, out);
+                locate(&m.value, p, index, out);
             }
         }
         Kind::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                locate(v, format!("{path}[{i}]"), sources, out);
+                locate(v, format!("{path}[{i}]"), index, out);
             }
         }
         _ => {}
@@ -256,13 +290,22 @@ fn locate(
 /// (`OPENCLAW_INCLUDE_ROOTS`); anything else is refused, as OpenClaw refuses it.
 /// Errors carry the file, line and column and never the source text.
 pub fn read_config(path: &Path, include_roots: &[PathBuf]) -> Result<ReadConfig, ImportError> {
-    let catalog = Catalog::builtin();
+    // Reading maps nothing to providers: no catalog needed (and none parsed).
+    let catalog = Catalog {
+        providers: Vec::new(),
+        source: String::new(),
+    };
     let mut im = Importer::new(path, &catalog);
     im.include_roots = Some(include_roots.to_vec());
     let top = im.load_file(path, None)?;
     let top = im.resolve_includes(top, &[include::identity(path)])?;
     let mut locations = std::collections::BTreeMap::new();
-    locate(&top, String::new(), &im.sources, &mut locations);
+    locate(
+        &top,
+        String::new(),
+        &LineIndex::new(&im.sources),
+        &mut locations,
+    );
     Ok(ReadConfig {
         locations,
         value: top.to_json(),
