@@ -26,6 +26,7 @@ pub mod fix;
 pub mod gateway;
 pub mod migrate;
 pub mod providers;
+pub mod read;
 pub mod secrets;
 pub mod service;
 pub mod transfer;

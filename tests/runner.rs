@@ -19,6 +19,7 @@ mod edit_props;
 mod gateway;
 mod gateway_chat;
 mod gateway_hostile;
+mod hostile_files;
 mod hostile_secrets;
 mod import_openclaw;
 mod migrate;

@@ -375,7 +375,10 @@ impl Ctx<'_> {
                 SourceKind::CredentialProfile,
                 self.store_label(id),
                 via,
-                format!("profile {id} is not in credentials.toml"),
+                match &self.store.error {
+                    Some(e) => format!("credentials.toml cannot be read ({e})"),
+                    None => format!("profile {id} is not in credentials.toml"),
+                },
             ),
         }
     }

@@ -406,6 +406,11 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             "providers": items,
         }));
     } else {
+        if let Some(e) = &views.cli.store.error {
+            crate::errln!(
+                "warning: credentials.toml cannot be read, so no stored key can be used: {e}"
+            );
+        }
         print_human(cli, service.map(|s| s.label()), &rows);
         if let Some(r) = &views.running {
             for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
