@@ -24,6 +24,8 @@ pub mod env;
 pub mod failure;
 pub mod fix;
 pub mod gateway;
+#[cfg(test)]
+pub(crate) mod growth;
 pub mod migrate;
 pub mod providers;
 pub mod read;

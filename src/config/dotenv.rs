@@ -67,17 +67,19 @@ pub fn parse(text: &str) -> (Vec<Entry>, Vec<ParseError>) {
                 }
             }
         } else if let Some(q) = rest.strip_prefix('"') {
-            // Double quotes may continue over following lines.
-            let mut buf = q.to_string();
+            // Double quotes may continue over following lines. Each line is scanned
+            // once (the state carries over), so an unterminated quote costs O(file).
+            let mut scan = DoubleQuoted::default();
+            let mut piece = q;
             loop {
-                if let Some(v) = close_double(&buf) {
-                    break Some(v);
+                if scan.feed(piece) {
+                    break Some(std::mem::take(&mut scan.out));
                 }
                 if i >= lines.len() {
                     break None;
                 }
-                buf.push('\n');
-                buf.push_str(lines[i]);
+                scan.feed("\n");
+                piece = lines[i];
                 i += 1;
             }
             .unwrap_or_else(|| {
@@ -99,27 +101,39 @@ pub fn parse(text: &str) -> (Vec<Entry>, Vec<ParseError>) {
     (entries, errors)
 }
 
-fn close_double(buf: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut chars = buf.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('"') => out.push('"'),
-                Some('\\') => out.push('\\'),
-                Some(o) => {
-                    out.push('\\');
-                    out.push(o);
+/// A double-quoted value read piece by piece: `\n \t \" \\` escapes, other
+/// backslashes kept.
+#[derive(Default)]
+struct DoubleQuoted {
+    out: String,
+    escape: bool,
+}
+
+impl DoubleQuoted {
+    /// Take `piece`; true once the closing quote is reached (the rest is ignored).
+    fn feed(&mut self, piece: &str) -> bool {
+        for c in piece.chars() {
+            if std::mem::take(&mut self.escape) {
+                match c {
+                    'n' => self.out.push('\n'),
+                    't' => self.out.push('\t'),
+                    '"' => self.out.push('"'),
+                    '\\' => self.out.push('\\'),
+                    o => {
+                        self.out.push('\\');
+                        self.out.push(o);
+                    }
                 }
-                None => return None,
-            },
-            '"' => return Some(out),
-            c => out.push(c),
+            } else if c == '\\' {
+                self.escape = true;
+            } else if c == '"' {
+                return true;
+            } else {
+                self.out.push(c);
+            }
         }
+        false
     }
-    None
 }
 
 fn strip_inline_comment(v: &str) -> &str {
@@ -150,5 +164,20 @@ mod tests {
         assert_eq!(e.iter().find(|x| x.name == "B").unwrap().line, 3);
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, 8);
+    }
+
+    #[test]
+    fn an_unterminated_quote_costs_linear_time() {
+        let (e, errs) = parse("A=\"\nline\nB=1\n");
+        assert!(e.iter().any(|x| x.name == "A" && x.value.is_empty()));
+        assert_eq!(errs[0].message, "unterminated double quote");
+        crate::growth::assert_linear(
+            "dotenv with an unterminated quote",
+            20_000,
+            |n| format!("A=\"\n{}", "line of text here\n".repeat(n)),
+            |t| {
+                parse(t);
+            },
+        );
     }
 }
