@@ -25,8 +25,11 @@ pub mod failure;
 pub mod fix;
 pub mod fleet;
 pub mod gateway;
+#[cfg(test)]
+pub(crate) mod growth;
 pub mod migrate;
 pub mod providers;
+pub mod read;
 pub mod secrets;
 pub mod service;
 pub mod transfer;

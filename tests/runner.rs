@@ -22,6 +22,7 @@ mod fleet;
 mod gateway;
 mod gateway_chat;
 mod gateway_hostile;
+mod hostile_files;
 mod hostile_secrets;
 mod import_openclaw;
 mod json_contract;

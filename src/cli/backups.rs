@@ -253,7 +253,7 @@ fn restore(ctx: &Ctx, paths: &Paths, args: RestoreArgs) -> Outcome {
             ctx.env.display_path(&paths.config)
         )));
     };
-    let text = std::fs::read_to_string(&entry.path).map_err(|e| {
+    let text = crate::read::string(&entry.path).map_err(|e| {
         Failure::error(format!(
             "cannot read {}: {e}",
             ctx.env.display_path(&entry.path)

@@ -190,7 +190,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
     };
     let paths = crate::env::paths::Paths::resolve(&ctx.env, ctx.opts.profile.as_deref())
         .map_err(|e| Failure::usage(e.0))?;
-    let existing = std::fs::read_to_string(&paths.config).ok();
+    let existing = crate::read::string(&paths.config).ok();
     if existing.is_some() && !args.merge && !args.dry_run {
         return Err(Failure::error(format!(
             "{} already exists; importing would overwrite it\n  help: `clawctl import --merge {}` merges (imported values win), `--dry-run` shows the diff first",

@@ -114,13 +114,38 @@ impl Diagnostic {
             let mut span = span.clone();
             span.end = span.end.min(text.len());
             span.start = span.start.min(span.end);
-            message = message.snippet(
-                Snippet::source(text)
-                    .line_start(1)
-                    .origin(&origin_label)
-                    .fold(true)
-                    .annotation(level.span(span).label(self.expected_label())),
-            );
+            // Only the lines the span covers are handed to the renderer: rendering N
+            // diagnostics of one file costs N × excerpt, not N × file.
+            let (excerpt, first_line, offset) = with_line_index(text, |idx| {
+                let first = idx.line_of(span.start);
+                let last = idx.line_of(span.end);
+                let from = idx.line_start(first);
+                let to = idx.line_end(last);
+                (&text[from..to], first, from)
+            });
+            if excerpt.len() <= MAX_EXCERPT_BYTES {
+                let span = span.start - offset..span.end - offset;
+                message = message.snippet(
+                    Snippet::source(excerpt)
+                        .line_start(first_line)
+                        .origin(&origin_label)
+                        .fold(true)
+                        .annotation(level.span(span).label(self.expected_label())),
+                );
+            } else {
+                // A very long line (a 150 KB array on one line): its location and a
+                // window around the span, so the cost stays per diagnostic, not per line.
+                let pos = with_line_index(text, |idx| idx.pos(span.start));
+                footers.insert(
+                    0,
+                    format!(
+                        "in {origin_label}:{}:{}: {}",
+                        pos.line,
+                        pos.col,
+                        window(text, span.clone())
+                    ),
+                );
+            }
         } else if let Some(o @ Origin::File { .. }) = &self.origin {
             footers.insert(0, format!("in {}", o.label(env)));
         }
@@ -145,7 +170,7 @@ impl Diagnostic {
         let (file, line, column) = match &self.span {
             Some((path, span)) => match sources.get(path) {
                 Some(text) => {
-                    let pos = crate::config::tomlconv::offset_to_pos(text, span.start);
+                    let pos = with_line_index(text, |idx| idx.pos(span.start));
                     (Some(path.clone()), Some(pos.line), Some(pos.col))
                 }
                 None => (Some(path.clone()), None, None),
@@ -170,5 +195,142 @@ impl Diagnostic {
             "expected": self.expected,
             "help": self.help,
         })
+    }
+}
+
+/// Excerpts longer than this are shown as a window around the span.
+const MAX_EXCERPT_BYTES: usize = 2048;
+
+/// `…text around the span…` on one line, at most ~120 bytes, cut on char boundaries.
+fn window(text: &str, span: std::ops::Range<usize>) -> String {
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(span.start.min(text.len()));
+    let mut from = floor(start.saturating_sub(40));
+    if let Some(nl) = text[from..start].rfind('\n') {
+        from += nl + 1;
+    }
+    let end = floor((span.end.max(span.start + 1) + 40).min(text.len()));
+    let to = start + text[start..end].find('\n').unwrap_or(end - start);
+    let piece = &text[from..to];
+    format!(
+        "{}{piece}{}",
+        if from > 0 && !text[..from].ends_with('\n') {
+            "…"
+        } else {
+            ""
+        },
+        if to < text.len() && !text[to..].starts_with('\n') {
+            "…"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Run `f` with the line index of `text`, built once per text and kept for the next
+/// diagnostic of the same file (a thread-local cache keyed by the text's address and
+/// length: the sources map outlives every render of one command).
+fn with_line_index<R>(text: &str, f: impl FnOnce(&crate::config::tomlconv::LineIndex) -> R) -> R {
+    use crate::config::tomlconv::LineIndex;
+    thread_local! {
+        #[allow(clippy::type_complexity, reason = "one private cache")]
+        static CACHE: std::cell::RefCell<Option<((usize, usize), (Vec<usize>, Vec<bool>))>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let key = (text.as_ptr() as usize, text.len());
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let parts = match c.take() {
+            Some((k, parts)) if k == key => parts,
+            _ => LineIndex::new(text).into_parts(),
+        };
+        let idx = LineIndex::from_parts(text, parts);
+        let r = f(&idx);
+        *c = Some((key, idx.into_parts()));
+        r
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Platform;
+
+    fn env() -> Environment {
+        Environment::from_parts(
+            Default::default(),
+            Some(PathBuf::from("/h")),
+            PathBuf::from("/cwd"),
+            Platform::Linux,
+            "test",
+        )
+    }
+
+    /// One diagnostic per array element of `text` (`"pN/m"` strings).
+    fn render_all(text: &str) -> String {
+        let path = PathBuf::from("/x/config.toml");
+        let sources = BTreeMap::from([(path.clone(), text.to_string())]);
+        let env = env();
+        let text = &sources[&path];
+        text.match_indices("\"p")
+            .map(|(i, _)| {
+                Diagnostic::error("provider", "unknown provider")
+                    .with_span(path.clone(), i..i + 6)
+                    .render(&env, &sources)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn excerpts_are_located_and_cut_to_their_lines() {
+        let out = render_all("[a]\nx = 1\nf = [\"p1/m\"]\ny = 2\n");
+        assert!(out.contains("--> /x/config.toml:3:6"), "{out}");
+        assert!(out.contains("3 | f = [\"p1/m\"]"), "{out}");
+        assert!(!out.contains("y = 2"), "{out}");
+        let long = format!(
+            "[a]\nf = [{}]\n",
+            (0..2000)
+                .map(|i| format!("\"p{i}/m\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let first = render_all(&long)
+            .lines()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            first.contains("in /x/config.toml:2:6: f = [\"p0/m\",\"p1/m\""),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn rendering_many_diagnostics_is_linear() {
+        let one_line = |n: usize| {
+            format!(
+                "f = [{}]\n",
+                (0..n)
+                    .map(|i| format!("\"p{i}/m\""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        };
+        crate::growth::assert_linear("diagnostics on one long line", 2000, one_line, |t| {
+            render_all(t);
+        });
+        let many_lines = |n: usize| {
+            (0..n)
+                .map(|i| format!("k{i} = \"p{i}/m\"\n"))
+                .collect::<String>()
+        };
+        crate::growth::assert_linear("diagnostics on many lines", 2000, many_lines, |t| {
+            render_all(t);
+        });
     }
 }

@@ -24,9 +24,6 @@ use crate::env::Environment;
 use crate::env::paths::Paths;
 use crate::env::vars;
 
-/// Files larger than this are refused: a config is a few KB, a 10 MiB one is a mistake.
-pub const MAX_CONFIG_BYTES: u64 = 10 * 1024 * 1024;
-
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// `--profile NAME`.
@@ -369,33 +366,35 @@ pub fn first_invalid_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> tomlconv::Po
     tomlconv::offset_to_pos(&text, text.len())
 }
 
-/// Read a config-like file with the checks every reader needs: not a directory,
-/// not over 10 MiB, readable, UTF-8. `Ok(None)`: the file does not exist.
+/// Read a config-like file with the checks every reader needs (`crate::read`: a
+/// regular file, at most 10 MiB whatever `stat` says, never blocking on a FIFO),
+/// readable, UTF-8. `Ok(None)`: the file does not exist.
 pub fn read_text_file(path: &Path, what: &str) -> Result<Option<String>, Diagnostic> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+    let bytes = match crate::read::bytes(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(unreadable(path, what, &e, None)),
+        Err(e) => {
+            return Err(match crate::read::refusal(&e) {
+                Some(crate::read::Refusal::NotRegular(kind)) => Diagnostic::error(
+                    "not-a-file",
+                    format!("{what} {} is {kind}, not a regular file", path.display()),
+                )
+                .with_help(format!(
+                    "replace it with a regular file, or point clawctl at one ({} for the config)",
+                    crate::env::vars::CLAWCTL_CONFIG
+                )),
+                Some(crate::read::Refusal::TooLarge) => Diagnostic::error(
+                    "too-large",
+                    format!(
+                        "{what} {} is larger than 10 MiB; clawctl refuses files over 10 MiB",
+                        path.display()
+                    ),
+                )
+                .with_help("this is not a config file clawctl wrote; check the path"),
+                None => unreadable(path, what, &e, None),
+            });
+        }
     };
-    if meta.is_dir() {
-        return Err(Diagnostic::error(
-            "not-a-file",
-            format!("{what} {} is a directory, not a file", path.display()),
-        )
-        .with_help("move the directory away, or point CLAWCTL_CONFIG at a file"));
-    }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err(Diagnostic::error(
-            "too-large",
-            format!(
-                "{what} {} is {} bytes; clawctl refuses files over 10 MiB",
-                path.display(),
-                meta.len()
-            ),
-        )
-        .with_help("this is not a config file clawctl wrote; check the path"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(path, what, &e, Some(&meta)))?;
     String::from_utf8(bytes).map(Some).map_err(|e| {
         let pos = first_invalid_utf8(e.as_bytes(), &e.utf8_error());
         Diagnostic::error(

@@ -206,25 +206,72 @@ pub struct Pos {
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Per line: whether it is ASCII (then a column is a byte count, found in O(1)).
+    ascii: Vec<bool>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> LineIndex<'a> {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| text[*s..starts.get(i + 1).copied().unwrap_or(text.len())].is_ascii())
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            ascii,
+        }
+    }
+
+    /// An index rebuilt from the parts of an earlier [`LineIndex::into_parts`] of the
+    /// same text.
+    pub fn from_parts(text: &'a str, parts: (Vec<usize>, Vec<bool>)) -> LineIndex<'a> {
+        LineIndex {
+            text,
+            starts: parts.0,
+            ascii: parts.1,
+        }
+    }
+
+    /// Line starts (byte offsets) and per-line ASCII flags, to keep for the same text.
+    pub fn into_parts(self) -> (Vec<usize>, Vec<bool>) {
+        (self.starts, self.ascii)
+    }
+
+    /// The 1-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|s| *s <= offset.min(self.text.len()))
+    }
+
+    /// Byte offset where 1-based `line` starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[line.clamp(1, self.starts.len()) - 1]
+    }
+
+    /// Byte offset where 1-based `line` ends (before its newline).
+    pub fn line_end(&self, line: usize) -> usize {
+        match self.starts.get(line) {
+            Some(next) => next - 1,
+            None => self.text.len(),
+        }
     }
 
     pub fn pos(&self, offset: usize) -> Pos {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|s| *s <= offset);
         let start = self.starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let col = if self.ascii[line - 1] {
+            offset - start
+        } else {
+            self.text
+                .get(start..offset)
+                .map(|s| s.chars().count())
+                .unwrap_or(0)
+        } + 1;
         Pos { line, col }
     }
 }

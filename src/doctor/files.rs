@@ -6,8 +6,42 @@ use super::{AutoFix, Finding, Inputs};
 use crate::config::diagnostics::Severity;
 use crate::config::load::Loaded;
 
+fn unreadable(inp: &Inputs, error: &str, foreign_owner: Option<u32>, out: &mut Vec<Finding>) {
+    let path = &inp.cli.paths.credentials;
+    let fix = match foreign_owner {
+        Some(uid) => format!(
+            "sudo chown $(id -u):$(id -g) {} (it is owned by uid {uid}, not you)",
+            path.display()
+        ),
+        None => format!(
+            "fix or replace {} (clawctl backups list shows earlier copies)",
+            path.display()
+        ),
+    };
+    out.push(
+        Finding::new(
+            "credentials-unreadable",
+            Severity::Error,
+            format!("credentials.toml cannot be read, so no stored key can be used: {error}"),
+        )
+        .evidence(inp.cli.env.display_path(path))
+        .fix(fix),
+    );
+}
+
 pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
     let env = &inp.cli.env;
+    // A store that cannot be read makes every profile look missing: say why first,
+    // with the owner when it is not this user (a `sudo clawctl …` left it root-owned).
+    if let Some(e) = &inp.cli_store.error {
+        let path = &inp.cli.paths.credentials;
+        let owner = std::os::unix::fs::MetadataExt::uid(&match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(_) => return unreadable(inp, e, None, out),
+        });
+        let me = unsafe { libc::geteuid() };
+        unreadable(inp, e, (owner != me).then_some(owner), out);
+    }
     // Permissions.
     let dotenv_has_secret = inp.cli.dotenv.iter().any(|(k, v)| {
         crate::secrets::mask::is_sensitive_name(k) || crate::secrets::mask::looks_secret(&v.value)

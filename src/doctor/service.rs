@@ -94,7 +94,7 @@ pub(super) fn check(inp: &Inputs, out: &mut Vec<Finding>) {
             }
         }
         for file in d.files.iter().filter(|f| **f != d.path) {
-            if let Ok(text) = std::fs::read_to_string(file) {
+            if let Ok(text) = crate::read::string(file) {
                 for diff in crate::service::dotenv_systemd_differences(&text) {
                     let show = |v: &Option<String>| match v {
                         None => "nothing".to_string(),

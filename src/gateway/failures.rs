@@ -494,7 +494,7 @@ fn append(path: &Path, rec: &FailureRecord) -> std::io::Result<()> {
     let len = f.metadata()?.len();
     // Trim when the file is clearly past its bound (records are ~1 KiB each).
     if len > (FILE_MAX_LINES as u64) * 2 * 1024 {
-        let text = std::fs::read_to_string(path)?;
+        let text = crate::read::string(path)?;
         let lines: Vec<&str> = text.lines().collect();
         if lines.len() > FILE_MAX_LINES {
             let keep = lines[lines.len() - FILE_MAX_LINES..].join("\n") + "\n";

@@ -42,7 +42,7 @@ pub struct Receipt {
 
 impl Receipt {
     pub fn read(path: &Path) -> Result<Receipt, String> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::read::string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a gateway receipt: {e}", path.display()))

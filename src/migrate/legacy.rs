@@ -172,7 +172,7 @@ pub fn execute(m: &LegacyMove) -> Result<(), String> {
 }
 
 fn copy_one(f: &FileMove) -> Result<(), String> {
-    let text = std::fs::read_to_string(&f.from)
+    let text = crate::read::string(&f.from)
         .map_err(|e| format!("cannot read {}: {e}", f.from.display()))?;
     let target = Target {
         path: f.to.clone(),
@@ -189,7 +189,7 @@ fn copy_one(f: &FileMove) -> Result<(), String> {
         ));
     }
     locked.commit(&text).map_err(|e| e.to_string())?;
-    let back = std::fs::read_to_string(&f.to)
+    let back = crate::read::string(&f.to)
         .map_err(|e| format!("cannot read back {}: {e}", f.to.display()))?;
     if back != text {
         return Err(format!(

@@ -87,7 +87,7 @@ impl Catalog {
             return Ok(Catalog::builtin());
         };
         let path = env.resolve_path(path);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::read::string(&path).map_err(|e| {
             CatalogError(format!(
                 "cannot read the provider catalog {} (from $CLAWCTL_PROVIDER_CATALOG): {e}",
                 path.display()

@@ -28,7 +28,7 @@ pub fn parse_launchd_plist(
     home: &Path,
     user: &str,
 ) -> Result<ServiceDefinition, ServiceError> {
-    let bytes = std::fs::read(path).map_err(|e| ServiceError::read(path, &e))?;
+    let bytes = crate::read::bytes(path).map_err(|e| ServiceError::read(path, &e))?;
     let binary = bytes.starts_with(b"bplist");
     let keys = if binary {
         Vec::new()

@@ -450,7 +450,7 @@ fn parse_by_content(
     home: &Path,
     user: &str,
 ) -> Result<ServiceDefinition, ServiceError> {
-    let bytes = std::fs::read(path).map_err(|e| ServiceError::read(path, &e))?;
+    let bytes = crate::read::bytes(path).map_err(|e| ServiceError::read(path, &e))?;
     if bytes.starts_with(b"bplist") {
         return parse_launchd_plist(path, home, user);
     }

@@ -134,7 +134,7 @@ pub fn read_process_at(proc_root: &Path, pid: u32) -> Result<ProcessInfo, Proces
 }
 
 fn read(path: &Path, pid: u32) -> Result<Vec<u8>, ProcessError> {
-    std::fs::read(path).map_err(|e| map_err(&e, pid))
+    crate::read::bytes(path).map_err(|e| map_err(&e, pid))
 }
 
 fn map_err(e: &std::io::Error, pid: u32) -> ProcessError {
@@ -180,7 +180,7 @@ fn parse_stat(text: &str) -> Option<Stat> {
 
 /// The real uid from the `Uid:` line of `/proc/PID/status`.
 fn read_uid(dir: &Path) -> Option<u32> {
-    let status = std::fs::read_to_string(dir.join("status")).ok()?;
+    let status = crate::read::string(dir.join("status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("Uid:"))?
@@ -191,7 +191,7 @@ fn read_uid(dir: &Path) -> Option<u32> {
 }
 
 fn start_time(proc_root: &Path, ticks: u64) -> Option<SystemTime> {
-    let stat = std::fs::read_to_string(proc_root.join("stat")).ok()?;
+    let stat = crate::read::string(proc_root.join("stat")).ok()?;
     let btime: u64 = stat
         .lines()
         .find_map(|l| l.strip_prefix("btime "))?

@@ -772,7 +772,7 @@ pub fn parse_systemd_unit_files(
     let mut def = ServiceDefinition::new(Manager::Systemd, unit_name.clone(), unit_path);
     let mut directives = Vec::new();
     for file in std::iter::once(unit_path).chain(drop_ins.iter().map(PathBuf::as_path)) {
-        let text = std::fs::read(file).map_err(|e| ServiceError::read(file, &e))?;
+        let text = crate::read::bytes(file).map_err(|e| ServiceError::read(file, &e))?;
         let text = String::from_utf8_lossy(&text);
         let (ds, issues) = parse_unit_text(&text, file)?;
         def.add_file(file);
@@ -1154,7 +1154,7 @@ impl<'a> UnitBuilder<'a> {
         let mut out: Vec<EnvVar> = Vec::new();
         for (path, optional, ev) in std::mem::take(&mut self.env_files) {
             let shown = display_path(&path, Some(self.home));
-            let bytes = match std::fs::read(&path) {
+            let bytes = match crate::read::bytes(&path) {
                 Ok(b) => b,
                 Err(e) => {
                     self.env_file_unreadable(&shown, optional, &e, ev);
@@ -1244,7 +1244,7 @@ fn environment_d(home: &Path, env: &mut Vec<EnvVar>, def: &mut ServiceDefinition
         .collect();
     files.sort();
     for file in files {
-        let Ok(bytes) = std::fs::read(&file) else {
+        let Ok(bytes) = crate::read::bytes(&file) else {
             continue;
         };
         def.add_file(&file);

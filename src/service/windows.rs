@@ -84,7 +84,7 @@ struct TaskXml {
 /// wrapper: at that path when it exists here, else a file of the same name next to the
 /// XML (how exports are usually kept, and how the fixtures are laid out).
 pub fn parse_windows_task(xml_path: &Path) -> Result<ServiceDefinition, ServiceError> {
-    let bytes = std::fs::read(xml_path).map_err(|e| ServiceError::read(xml_path, &e))?;
+    let bytes = crate::read::bytes(xml_path).map_err(|e| ServiceError::read(xml_path, &e))?;
     let text = decode_text(&bytes).map_err(|m| {
         ServiceError::parse(
             xml_path,
@@ -340,7 +340,7 @@ fn split_command_line(s: &str) -> Vec<String> {
 
 /// Parse a `.cmd`/`.bat` wrapper: its `set` lines, `cd`, and the command it runs last.
 pub fn parse_windows_wrapper(cmd_path: &Path) -> Result<ServiceDefinition, ServiceError> {
-    let bytes = std::fs::read(cmd_path).map_err(|e| ServiceError::read(cmd_path, &e))?;
+    let bytes = crate::read::bytes(cmd_path).map_err(|e| ServiceError::read(cmd_path, &e))?;
     let text = decode_text(&bytes).unwrap_or_else(|_| bytes.iter().map(|b| *b as char).collect());
     let mut w = Wrapper {
         def: ServiceDefinition::new(Manager::WindowsTask, stem(cmd_path), cmd_path),

@@ -172,7 +172,7 @@ fn lock_impl(target: Target, text: bool) -> Result<Locked, WriteError> {
         .open(&lock_path)
         .map_err(io(&lock_path, "open lock file"))?;
     lock_file.lock().map_err(io(&lock_path, "lock"))?;
-    let before_bytes = match fs::read(&real_path) {
+    let before_bytes = match crate::read::bytes(&real_path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&real_path, "read")(e)),
@@ -246,7 +246,7 @@ impl Locked {
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
             .map_err(io(path, "chmod"))?;
         // Compare-and-set: refuse if someone else changed the file meanwhile.
-        let now = match fs::read(path) {
+        let now = match crate::read::bytes(path) {
             Ok(b) => Some(sha256_hex(&b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io(path, "re-read")(e)),
@@ -282,7 +282,9 @@ impl Locked {
                     real_path: self.real_path.clone(),
                     before: None,
                     before_bytes: None,
-                    before_hash: fs::read(&self.real_path).ok().map(|b| sha256_hex(&b)),
+                    before_hash: crate::read::bytes(&self.real_path)
+                        .ok()
+                        .map(|b| sha256_hex(&b)),
                     target: Target {
                         backups: None,
                         ..self.target.clone()

@@ -238,7 +238,7 @@ pub fn edit_config<T>(
 pub fn refresh_schema_beside(paths: &Paths) {
     let path = paths.schema_beside_config();
     let text = crate::config::schema::generate_text();
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+    if crate::read::string(&path).ok().as_deref() != Some(text.as_str()) {
         // Generated, never edited by hand: no lock or backup, but still atomic.
         let _ = safe_write::write_generated(&path, &text, 0o644);
     }

@@ -12,7 +12,7 @@ pub struct SchemaArgs {
 pub fn run(_ctx: &Ctx, args: SchemaArgs) -> Outcome {
     let text = crate::config::schema::generate_text();
     if let Some(path) = args.check {
-        let committed = std::fs::read_to_string(&path)
+        let committed = crate::read::string(&path)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
         if committed == text {
             crate::outln!("{} is up to date", path.display());

@@ -87,7 +87,7 @@ fn read_value(args: &SetArgs, secret_key: bool) -> Result<(String, bool), Failur
         return Ok((trim_newline(s), false));
     }
     if let Some(f) = &args.value_file {
-        let s = std::fs::read_to_string(f)
+        let s = crate::read::string(f)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", f.display())))?;
         return Ok((trim_newline(s), false));
     }

@@ -446,6 +446,11 @@ pub fn run(ctx: &Ctx, args: ModelsStatusArgs) -> Outcome {
             "providers": items,
         }));
     } else {
+        if let Some(e) = &views.cli.store.error {
+            crate::errln!(
+                "warning: credentials.toml cannot be read, so no stored key can be used: {e}"
+            );
+        }
         if let Some(r) = &views.running {
             for d in r.drift.iter().filter(|d| d.subject.ends_with(" key")) {
                 crate::outln!("running gateway (pid {}): {}", r.receipt.pid, d.sentence());

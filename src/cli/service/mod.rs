@@ -780,7 +780,7 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Outcome {
     let installed = plan.locations.main.exists();
     let current = plan.current();
     let ours = view.definitions.iter().find(|d| d.path == main);
-    let generated = std::fs::read(&main)
+    let generated = crate::read::bytes(&main)
         .ok()
         .and_then(|b| crate::service::windows::decode_text(&b).ok())
         .is_some_and(|t| t.contains(install::GENERATED_MARK));

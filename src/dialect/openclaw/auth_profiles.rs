@@ -242,7 +242,7 @@ pub fn parse(text: &str, path: &Path, shown: &str) -> Result<Store, String> {
 /// Read and parse a store file.
 pub fn read(path: &Path, home: &Path) -> Result<Store, String> {
     let shown = super::env::display(path, home);
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let text = crate::read::string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     parse(&text, path, &shown)
 }
 

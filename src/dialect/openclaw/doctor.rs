@@ -565,7 +565,7 @@ fn dotenv_read_differently(install: &Install, out: &mut Vec<Finding>) {
         .filter(|s| s.definition.manager == Manager::Systemd)
     {
         for file in s.definition.files.iter().skip(1) {
-            let Ok(text) = std::fs::read_to_string(file) else {
+            let Ok(text) = crate::read::string(file) else {
                 continue;
             };
             let diffs = crate::service::systemd::dotenv_systemd_differences(&text);

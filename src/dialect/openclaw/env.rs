@@ -209,7 +209,7 @@ fn apply_file(
     may_override: &[String],
     blocked: impl Fn(&str) -> Option<&'static str>,
 ) {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::read::string(path) else {
         return;
     };
     out.files.push(path.to_path_buf());

@@ -178,7 +178,7 @@ pub fn read(path: &Path, home: &Path, user: &str) -> Result<OpenClawService, Ser
     let mut definition = service::parse_any(path, home, user)?;
     let env_file = wrapper_env_file(&definition.program);
     if let Some(f) = &env_file {
-        match std::fs::read_to_string(f) {
+        match crate::read::string(f) {
             Ok(text) => {
                 definition.add_file(f);
                 let shown = super::env::display(f, home);
@@ -279,7 +279,7 @@ pub fn running_gateways(proc_root: &Path) -> Vec<ProcessInfo> {
     pids.sort_unstable();
     pids.into_iter()
         .filter(|pid| {
-            std::fs::read(proc_root.join(pid.to_string()).join("cmdline"))
+            crate::read::bytes(proc_root.join(pid.to_string()).join("cmdline"))
                 .ok()
                 // Cheap first: most command lines (compilers, shells) never say openclaw.
                 .filter(|b| b.windows(8).any(|w| w == b"openclaw"))

@@ -362,7 +362,7 @@ impl PlannedFile {
             Encoding::Utf8 => text.clone().into_bytes(),
             Encoding::Utf16Le => windows::utf16le_with_bom(&text),
         };
-        let old = fs::read(&path).ok();
+        let old = crate::read::bytes(&path).ok();
         PlannedFile {
             path,
             encoding,
@@ -663,7 +663,7 @@ fn write_bytes(f: &PlannedFile, backups: &Path) -> Result<WrittenFile, Failure> 
 
 /// Back up a definition file, then remove it. Ok(None) when it was not there.
 pub fn remove_with_backup(path: &Path, backups: &Path) -> Result<Option<PathBuf>, Failure> {
-    let bytes = match fs::read(path) {
+    let bytes = match crate::read::bytes(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {

@@ -131,7 +131,7 @@ pub fn carry_over(spec: &Spec, unit: &Path, carry: &mut Carry) {
             "{e}; none of its Environment= variables are carried over"
         )),
     }
-    let text = std::fs::read_to_string(unit).unwrap_or_default();
+    let text = crate::read::string(unit).unwrap_or_default();
     let other = other_settings(&text);
     if !other.is_empty() {
         carry.not_kept.push(format!(

@@ -709,7 +709,7 @@ impl Importer<'_> {
 
     /// Read and parse one file. `from` is the `$include` that names it, if any.
     fn load_file(&mut self, path: &Path, from: Option<&Node>) -> Result<Node, ImportError> {
-        let text = match std::fs::read(path) {
+        let text = match crate::read::bytes(path) {
             Ok(bytes) => String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string()),
             Err(e) => Err(e.to_string()),
         };

@@ -1,0 +1,78 @@
+//! Hostile input, kinds 2 and 4: only regular files are read, always with a bound, and
+//! writes go only onto regular files inside their places.
+
+use crate::common::*;
+
+fn mkfifo(p: &std::path::Path) {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+fn run_with_deadline(sb: &Sandbox, args: &[&str]) -> Run {
+    // A hang is the fault: give each command a generous deadline, then kill it.
+    let mut c = sb.command(args);
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`clawctl {}` hung on a special file", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_fifo_where_a_file_belongs_is_named_not_waited_on() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n");
+    mkfifo(&sb.clawctl_home().join(".env"));
+    let r = run_with_deadline(&sb, &["config", "validate"]);
+    assert!(
+        r.all().contains(".env") && r.all().contains("named pipe (FIFO), not a regular file"),
+        "{}",
+        r.all()
+    );
+    run_with_deadline(&sb, &["status"]);
+    std::fs::remove_file(sb.clawctl_home().join(".env")).unwrap();
+    mkfifo(&sb.clawctl_home().join("credentials.toml"));
+    let r = run_with_deadline(&sb, &["models", "status"]);
+    assert!(r.all().contains("not a regular file"), "{}", r.all());
+    let unit = sb.dir.path().join("unit.service");
+    mkfifo(&unit);
+    let r = run_with_deadline(&sb, &["--service-file", unit.to_str().unwrap(), "status"]);
+    assert!(r.all().contains("not a regular file"), "{}", r.all());
+    let import = sb.dir.path().join("openclaw.json");
+    mkfifo(&import);
+    let r = run_with_deadline(&sb, &["import", "--dry-run", import.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("not a regular file"), "{}", r.all());
+}
+
+#[test]
+fn a_device_config_is_refused_before_reading() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.clawctl_home()).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", sb.config_path()).unwrap();
+    let r = run_with_deadline(&sb, &["config", "validate"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("is a character device, not a regular file"),
+        "{}",
+        r.stderr
+    );
+    // The write path refuses too, and leaves the device alone.
+    let r = run_with_deadline(&sb, &["config", "set", "gateway.port", "1234"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(std::fs::read_link(sb.config_path()).is_ok());
+}
