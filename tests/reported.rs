@@ -707,3 +707,116 @@ fn a_write_the_service_does_not_read_ends_with_a_warning_and_the_fix() {
     let r = sb.run(&["config", "set", "gateway.port", "19002"]);
     assert!(!r.stderr.contains("will not see"), "{}", r.stderr);
 }
+
+// Kind 8: moving settings carries every layer (reported/05, reported/12).
+
+#[test]
+fn openclaw_import_brings_the_state_dirs_dotenv_values_or_names_them() {
+    let sb = Sandbox::new();
+    let oc = sb.home().join(".openclaw");
+    std::fs::create_dir_all(&oc).unwrap();
+    std::fs::write(oc.join("openclaw.json"), "{\n  agents: { defaults: { model: { primary: \"moonshot/kimi-k2.5\" } } },\n  models: { providers: { moonshot: { baseUrl: \"https://api.moonshot.ai/v1\", apiKey: \"${MOONSHOT_API_KEY}\" }, zai: { apiKey: \"${ZAI_API_KEY}\" } } },\n  gateway: { auth: { mode: \"token\", token: \"${OPENCLAW_GATEWAY_TOKEN}\" } },\n}\n").unwrap();
+    std::fs::write(
+        oc.join(".env"),
+        format!("MOONSHOT_API_KEY={MS_KEY}\nOPENCLAW_GATEWAY_TOKEN=tok-test-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
+    )
+    .unwrap();
+    let r = sb.run(&["import", oc.join("openclaw.json").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains("sk-test000"), "{}", r.all());
+    let ms = sb.run(&["models", "status"]);
+    assert!(
+        ms.stdout
+            .contains("credentials.toml profile moonshot:imported"),
+        "{}",
+        ms.stdout
+    );
+    let st = sb.run(&["status"]);
+    assert!(
+        st.stdout.contains("profile gateway:imported"),
+        "{}",
+        st.stdout
+    );
+    // Our own: ZAI_API_KEY is in no .env: named, with what it feeds.
+    assert!(
+        r.stderr
+            .contains("refers to ${ZAI_API_KEY}, which is not set in"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn export_carries_the_home_dotenv_and_names_what_it_leaves_behind() {
+    let a = Sandbox::new();
+    a.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n[gateway.auth]\nmode = \"none\"\n");
+    std::fs::write(
+        a.clawctl_home().join(".env"),
+        format!("MOONSHOT_API_KEY={MS_KEY}\nCLAWCTL__GATEWAY__PORT=19001\n"),
+    )
+    .unwrap();
+    let bundle = a.dir.path().join("bundle.json");
+    let r = a.run(&[
+        "export",
+        "--output",
+        bundle.to_str().unwrap(),
+        "--include-secrets",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr.contains("holds secrets: mode 0600"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(mode_of(&bundle), 0o600);
+    let b = Sandbox::new();
+    let r = b.run(&["import", bundle.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        b.run(&["config", "get", "gateway.port"]).stdout.trim(),
+        "19001"
+    );
+    let ms = b.run(&["models", "status"]);
+    assert!(
+        ms.stdout
+            .contains("from MOONSHOT_API_KEY in ~/.config/clawctl/.env"),
+        "{}",
+        ms.stdout
+    );
+    assert_eq!(mode_of(&b.clawctl_home().join(".env")), 0o600);
+    // Our own: without secrets, the key is named and left behind, the port travels;
+    // a target .env with another port keeps its own, said so.
+    let r = a.run(&["export", "--output", bundle.to_str().unwrap()]);
+    assert!(
+        r.stderr.contains(
+            "not exported: MOONSHOT_API_KEY from ~/.config/clawctl/.env:1 holds a secret"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !std::fs::read_to_string(&bundle)
+            .unwrap()
+            .contains("sk-test")
+    );
+    let c = Sandbox::new();
+    std::fs::create_dir_all(c.clawctl_home()).unwrap();
+    std::fs::write(
+        c.clawctl_home().join(".env"),
+        "CLAWCTL__GATEWAY__PORT=19555\n",
+    )
+    .unwrap();
+    let r = c.run(&["import", bundle.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr.contains(
+            "CLAWCTL__GATEWAY__PORT is already in ~/.config/clawctl/.env with another value"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        c.run(&["config", "get", "gateway.port"]).stdout.trim(),
+        "19555"
+    );
+}

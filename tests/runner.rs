@@ -42,6 +42,7 @@ mod secret_canary;
 mod service_fixtures;
 mod service_install;
 mod service_view;
+mod systemd_real;
 mod transfer;
 
 #[test]

@@ -223,6 +223,8 @@ fn import_dry_run_of_an_openclaw_config() {
             imported: gateway.auth.token → gateway.auth.token
             not imported: channels.telegram — messaging channels are not part of clawctl's config
             (dry run: nothing was written)
+            warning: openclaw.json:4:85: `models.providers.moonshot.apiKey` refers to ${MOONSHOT_API_KEY}, which is not set in [SANDBOX]/.env: the imported setup has no value for it until MOONSHOT_API_KEY is set where the gateway runs (or stored: clawctl config set models.providers.moonshot.api_key --stdin)
+            warning: openclaw.json:5:57: `gateway.auth.token` refers to ${OPENCLAW_GATEWAY_TOKEN}, which is not set in [SANDBOX]/.env: the imported setup has no value for it until OPENCLAW_GATEWAY_TOKEN is set where the gateway runs (or stored: clawctl config set gateway.auth.token --stdin)
             [exit 0]
         "#
     );

@@ -55,6 +55,8 @@ pub struct ExportArgs {
 /// What an import brings, whatever its source.
 struct Incoming {
     document: DocumentMut,
+    /// Variables for the home `.env` (from a bundle).
+    dotenv: std::collections::BTreeMap<String, String>,
     credentials: Vec<NewCredential>,
     report: Vec<String>,
     unmapped: Vec<(String, String)>,
@@ -103,6 +105,7 @@ fn from_openclaw(ctx: &Ctx, path: &std::path::Path) -> Result<Incoming, Failure>
     }
     Ok(Incoming {
         document: imp.document,
+        dotenv: Default::default(),
         credentials,
         report,
         unmapped: imp
@@ -157,8 +160,21 @@ fn from_bundle(ctx: &Ctx, path: &std::path::Path, text: &str) -> Result<Incoming
             if b.service.extra_env.is_empty() { String::new() } else { format!(" (it also set: {})", b.service.extra_env.keys().cloned().collect::<Vec<_>>().join(", ")) }
         ));
     }
+    if !b.dotenv.is_empty() {
+        report.push(format!(
+            "{} variable(s) for the home .env: {}",
+            b.dotenv.len(),
+            b.dotenv.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let dotenv = b
+        .dotenv
+        .iter()
+        .map(|(k, v)| (k.clone(), bundle::home_absolute_value(v, &home)))
+        .collect();
     Ok(Incoming {
         document,
+        dotenv,
         credentials,
         report,
         unmapped: Vec::new(),
@@ -236,8 +252,26 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
         },
     )?;
     let mut warnings = incoming.warnings.clone();
+    let mut written = applied.files();
+    if applied.written && !incoming.dotenv.is_empty() {
+        let (added, kept) = merge_dotenv(&paths, &incoming.dotenv)?;
+        if !added.is_empty() {
+            written.push(paths.dotenv.clone());
+            println!(
+                "{}: added {} (mode 0600)",
+                ctx.env.display_path(&paths.dotenv),
+                added.join(", ")
+            );
+        }
+        for k in kept {
+            warnings.push(format!(
+                "{k} is already in {} with another value: kept yours, the bundle's is not imported",
+                ctx.env.display_path(&paths.dotenv)
+            ));
+        }
+    }
     if applied.written {
-        warnings.extend(ctx.writes_not_seen(&applied.files()));
+        warnings.extend(ctx.writes_not_seen(&written));
     }
     if args.json {
         print_json(&json!({
@@ -280,6 +314,42 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
         );
     }
     Ok(0)
+}
+
+/// Add the bundle's `.env` variables to the home `.env` (created 0600; an existing
+/// file keeps its lines and gets the missing variables appended, backed up first).
+/// Returns the names added and the names already there with another value (kept).
+fn merge_dotenv(
+    paths: &crate::env::paths::Paths,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Result<(Vec<String>, Vec<String>), Failure> {
+    use crate::write::safe_write::{self, Target};
+    let lock = safe_write::lock(Target::secret(&paths.dotenv, &paths.backups))?;
+    let before = lock.before.clone().unwrap_or_default();
+    let (existing, _) = crate::config::dotenv::parse(&before);
+    let (mut added, mut kept) = (Vec::new(), Vec::new());
+    let mut text = before.clone();
+    for (name, value) in vars {
+        match existing.iter().rev().find(|e| &e.name == name) {
+            Some(e) if &e.value == value => {}
+            Some(_) => kept.push(name.clone()),
+            None => {
+                if added.is_empty() {
+                    if !text.is_empty() && !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push_str("# imported by clawctl from an export bundle\n");
+                }
+                text.push_str(&bundle::dotenv_line(name, value));
+                text.push('\n');
+                added.push(name.clone());
+            }
+        }
+    }
+    if !added.is_empty() {
+        lock.commit(&text)?;
+    }
+    Ok((added, kept))
 }
 
 pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
@@ -405,7 +475,22 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
             })
             .unwrap_or_default(),
     };
+    // The home .env is a layer too: carried whole with --include-secrets; without,
+    // its secrets stay behind, each named.
+    let mut dotenv = std::collections::BTreeMap::new();
+    for (name, v) in &loaded.dotenv {
+        if args.include_secrets || !bundle::dotenv_var_is_secret(name, &v.value) {
+            dotenv.insert(name.clone(), bundle::home_relative(&v.value, &home));
+        } else {
+            eprintln!(
+                "not exported: {name} from {}:{} holds a secret (export with --include-secrets, or store it with clawctl onboard)",
+                ctx.env.display_path(&paths.dotenv),
+                v.line
+            );
+        }
+    }
     let b = Bundle {
+        dotenv,
         format: bundle::FORMAT.into(),
         version: bundle::VERSION,
         clawctl_version: env!("CARGO_PKG_VERSION").into(),

@@ -241,7 +241,12 @@ impl ServiceDefinition {
 
     /// Files read for this definition whose modification time is after `t` (typically
     /// the running process's start time: those changes are not live yet).
+    /// The definition's files modified after `t`, a process start time from /proc:
+    /// that is only known to the second (the kernel's boot time is whole seconds), so
+    /// a file must be newer by more than that. Without the margin, a unit written and
+    /// started in the same second (what `service install` does) looks stale at once.
     pub fn files_changed_since(&self, t: SystemTime) -> Vec<PathBuf> {
+        let t = t + crate::service::process::START_TIME_PRECISION;
         self.files
             .iter()
             .filter(|p| {

@@ -190,6 +190,10 @@ fn read_uid(dir: &Path) -> Option<u32> {
         .ok()
 }
 
+/// How far a start time from [`start_time`] may lie before the real start: the
+/// kernel's boot time (`btime`) is whole seconds.
+pub const START_TIME_PRECISION: Duration = Duration::from_secs(1);
+
 fn start_time(proc_root: &Path, ticks: u64) -> Option<SystemTime> {
     let stat = crate::read::string(proc_root.join("stat")).ok()?;
     let btime: u64 = stat

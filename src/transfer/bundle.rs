@@ -41,6 +41,29 @@ pub struct Bundle {
     pub credentials: Option<Vec<BundleCredential>>,
     #[serde(default)]
     pub service: BundleService,
+    /// Variables of the home `.env` (a config layer: `CLAWCTL__…` overrides and
+    /// provider keys). Without `--include-secrets`, only the ones that are not secrets.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub dotenv: std::collections::BTreeMap<String, String>,
+}
+
+/// Whether a `.env` variable holds a secret: a sensitive name (`…_KEY`, `…TOKEN`) or
+/// a value of a key's shape.
+pub fn dotenv_var_is_secret(name: &str, value: &str) -> bool {
+    crate::secrets::mask::is_sensitive_name(name) || crate::secrets::mask::looks_secret(value)
+}
+
+/// One `.env` line that every dotenv reader (and clawctl's) reads back as `value`.
+pub fn dotenv_line(name: &str, value: &str) -> String {
+    if !value.contains('\'') {
+        format!("{name}='{value}'")
+    } else {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        format!("{name}=\"{escaped}\"")
+    }
 }
 
 impl std::fmt::Debug for Bundle {
@@ -48,6 +71,7 @@ impl std::fmt::Debug for Bundle {
         f.debug_struct("Bundle")
             .field("version", &self.version)
             .field("credentials", &self.credentials.as_ref().map(Vec::len))
+            .field("dotenv", &self.dotenv.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -55,6 +79,7 @@ impl std::fmt::Debug for Bundle {
 impl Bundle {
     pub fn has_secrets(&self) -> bool {
         self.credentials.as_ref().is_some_and(|c| !c.is_empty())
+            || self.dotenv.iter().any(|(k, v)| dotenv_var_is_secret(k, v))
     }
 
     pub fn parse(text: &str, path: &std::path::Path) -> Result<Bundle, String> {
@@ -108,6 +133,14 @@ pub fn home_relative(text: &str, home: &std::path::Path) -> String {
         return text.to_string();
     }
     text.replace(&format!("{h}/"), "~/")
+}
+
+/// A value written `~/…` by `home_relative`, under this machine's home.
+pub fn home_absolute_value(value: &str, home: &std::path::Path) -> String {
+    match value.strip_prefix("~/") {
+        Some(rest) => home.join(rest).display().to_string(),
+        None => value.to_string(),
+    }
 }
 
 /// Replace `~/` with this machine's home.

@@ -23,6 +23,7 @@
 mod include;
 pub mod json5;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -484,6 +485,9 @@ struct Importer<'c> {
     mapped: Vec<Mapped>,
     unmapped: Vec<Unmapped>,
     warnings: Vec<String>,
+    /// The state dir's `.env` (beside openclaw.json), which OpenClaw loads into its
+    /// environment: `${VAR}` references are resolved from it on import. Read once.
+    state_env: Option<BTreeMap<String, String>>,
 }
 
 enum FileKind {
@@ -638,6 +642,7 @@ impl<'c> Importer<'c> {
             mapped: Vec::new(),
             unmapped: Vec::new(),
             warnings: Vec::new(),
+            state_env: None,
         }
     }
 }
@@ -1016,6 +1021,25 @@ impl Importer<'_> {
     }
 
     /// Store a literal secret; returns the profile id it is stored under.
+    /// `name` from the state dir's `.env` (python-dotenv rules, as OpenClaw's loader).
+    fn state_env_var(&mut self, name: &str) -> Option<String> {
+        let env_file = self.root_dir.join(".env");
+        let vars = self.state_env.get_or_insert_with(|| {
+            crate::config::load::read_text_file(&env_file, ".env file")
+                .ok()
+                .flatten()
+                .map(|t| {
+                    crate::config::dotenv::parse(&t)
+                        .0
+                        .into_iter()
+                        .map(|e| (e.name, e.value))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        vars.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
     fn add_credential(
         &mut self,
         wanted: &str,
@@ -1116,6 +1140,26 @@ impl Importer<'_> {
                     self.warn(format!("{loc}: `{}` {note}", self.path_str(path)));
                 }
                 self.map(path, to);
+                // Importing (not reading in place): the value OpenClaw would have
+                // taken from its state dir's .env comes along as a credential.
+                if self.include_roots.is_none() {
+                    let env_file = self.root_dir.join(".env");
+                    match self.state_env_var(&name) {
+                        Some(v) if !is_placeholder(&v) => {
+                            let from = format!("{name} in {}", env_file.display());
+                            if kind == CredentialKind::ApiKey {
+                                self.check_key_shape(provider, &v, &from);
+                            }
+                            let id = self.add_credential(profile, provider, kind, &v, from);
+                            return Some(format!("cred:{id}"));
+                        }
+                        _ => self.warn(format!(
+                            "{loc}: `{}` refers to ${{{name}}}, which is not set in {}: the imported setup has no value for it until {name} is set where the gateway runs (or stored: clawctl config set {to} --stdin)",
+                            self.path_str(path),
+                            env_file.display()
+                        )),
+                    }
+                }
                 Some(format!("${{{name}}}"))
             }
             SecretIn::Placeholder(p) => {
