@@ -21,11 +21,17 @@ pub fn assert_linear<T>(what: &str, n: usize, input: impl Fn(usize) -> T, run: i
     let small = input(n);
     let large = input(2 * n);
     run(&small); // warm caches and lazily built statics
-    let t1 = best_of(3, &|| run(&small));
-    let t2 = best_of(3, &|| run(&large));
     let slack = Duration::from_millis(20);
-    assert!(
-        t2 <= t1.mul_f64(2.5) + slack,
-        "{what}: n={n} took {t1:?}, 2n took {t2:?} (more than 2.5× + {slack:?}: not linear)"
-    );
+    // Tests run in parallel on a small machine: a burst of other work can land on
+    // either measurement. A quadratic routine fails every attempt; noise does not.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let t1 = best_of(3, &|| run(&small));
+        let t2 = best_of(3, &|| run(&large));
+        if t2 <= t1.mul_f64(2.5) + slack {
+            return;
+        }
+        seen.push((t1, t2));
+    }
+    panic!("{what}: n={n} vs 2n took {seen:?} (each more than 2.5× + {slack:?}: not linear)");
 }
