@@ -218,6 +218,12 @@ fn a_credentials_syntax_error_fails_validate_and_doctor_names_it() {
         "{}",
         v.stderr
     );
+    assert!(
+        v.stdout
+            .contains("config.toml with ~/.config/clawctl/credentials.toml: invalid, 1 error(s)"),
+        "{}",
+        v.stdout
+    );
     let d = sb.run(&["doctor"]);
     assert_eq!(d.code, 1);
     assert!(

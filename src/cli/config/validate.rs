@@ -113,7 +113,16 @@ pub fn report(results: &[Loaded], json_out: bool) -> Outcome {
                     )
                 )
             });
-            let name = if from_layers {
+            // An error in credentials.toml is that file's, not config.toml's.
+            let creds = l.paths.credentials.display().to_string();
+            let from_credentials = l.errors().any(|d| d.message.contains(&creds));
+            let name = if from_credentials {
+                format!(
+                    "{} with {}",
+                    l.env.display_path(&l.paths.config),
+                    l.env.display_path(&l.paths.credentials)
+                )
+            } else if from_layers {
                 format!(
                     "{} with .env, environment and --set",
                     l.env.display_path(&l.paths.config)
