@@ -238,7 +238,14 @@ async fn models(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     )
 }
 
-/// Read a request body within the size limit and the client read deadline.
+/// How much of an oversized body is read and thrown away before the 413 goes out:
+/// a client still sending when the server replies and closes gets a reset instead
+/// of the answer (nginx's lingering close solves the same problem).
+const DRAIN_MAX: usize = 16 * 1024 * 1024;
+
+/// Read a request body within the size limit and the client read deadline. An
+/// oversized body (announced or found while reading) is drained up to [`DRAIN_MAX`],
+/// without keeping it, so the client reads its 413.
 async fn read_body(body: Body, headers: &HeaderMap, st: &GatewayState) -> Result<Bytes, Response> {
     let max = st.limits.max_body_bytes;
     let too_big = || {
@@ -253,25 +260,42 @@ async fn read_body(body: Body, headers: &HeaderMap, st: &GatewayState) -> Result
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > max as u64) {
+    if announced.is_some_and(|n| n > (max + DRAIN_MAX) as u64) {
         return Err(too_big());
     }
-    let limited = http_body_util::Limited::new(body, max);
-    match tokio::time::timeout(st.limits.client_read, limited.collect()).await {
+    let mut body = body;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame?.into_data() else {
+                continue;
+            };
+            seen += data.len();
+            if seen > max + DRAIN_MAX {
+                break;
+            }
+            if seen <= max {
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok::<(), axum::Error>(())
+    };
+    match tokio::time::timeout(st.limits.client_read, read).await {
         Err(_) => Err(error(
             StatusCode::REQUEST_TIMEOUT,
             "invalid_request_error",
             Some("request_timeout"),
             "the request body did not arrive in time (gateway.timeouts.client_read_ms)",
         )),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
         Ok(Err(e)) => Err(error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             None,
             &format!("cannot read the request body: {e}"),
         )),
-        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Ok(())) if seen > max => Err(too_big()),
+        Ok(Ok(())) => Ok(Bytes::from(buf)),
     }
 }
 
