@@ -2,10 +2,11 @@
 # Whole-process timings of the release binary (hyperfine), against `git config` on
 # a file of the same size, plus peak RSS (/usr/bin/time). Prints a markdown table.
 #   bench/cli.sh            # needs hyperfine and GNU time (apt-get install hyperfine time)
+#   CLAWCTL_BIN=path/to/clawctl bench/cli.sh   # measure an already built binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN="$PWD/target/release/clawctl"
+[ -n "${CLAWCTL_BIN:-}" ] || cargo build --release --quiet
+BIN="${CLAWCTL_BIN:-$PWD/target/release/clawctl}"
 [ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/clawctl"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -32,11 +33,12 @@ open(sys.argv[2], "w").write(g)
 PY
 echo "config.toml: $(wc -c < "$CLAWCTL_HOME/config.toml") bytes; git config file: $(wc -c < "$WORK/git.cfg") bytes"
 
-hyperfine -N --warmup 5 --runs 50 --export-markdown "$WORK/t.md" \
+hyperfine -N -i --warmup 5 --runs 50 --export-markdown "$WORK/t.md" \
   "$BIN config get gateway.port" \
   "git config --file $WORK/git.cfg --get gateway.port" \
   "$BIN config validate" \
-  "$BIN status" >/dev/null
+  "$BIN status" \
+  "$BIN doctor" >/dev/null
 cat "$WORK/t.md"
 # A real write each run (the prepare step sets the other value back, unmeasured).
 hyperfine -N --warmup 3 --runs 40 --prepare "$BIN config set gateway.port 18789" \
