@@ -76,3 +76,41 @@ fn a_device_config_is_refused_before_reading() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(std::fs::read_link(sb.config_path()).is_ok());
 }
+
+#[test]
+fn writes_go_only_onto_regular_files_inside_their_places() {
+    let sb = Sandbox::new();
+    sb.write_config("[meta]\nversion = 1\n");
+    // A dangling credentials.toml link is not followed to create a file elsewhere.
+    let outside = sb.dir.path().join("outside/a/b/creds.toml");
+    std::os::unix::fs::symlink(&outside, sb.clawctl_home().join("credentials.toml")).unwrap();
+    let r = sb.run_stdin(
+        &[
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "moonshot-api-key",
+            "--api-key-stdin",
+            "--no-probe",
+        ],
+        Some("sk-CNRYlink0123456789abcdefghijklmnopqrs"),
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("dangling link"), "{}", r.all());
+    assert!(!sb.dir.path().join("outside").exists());
+    // export --output: a FIFO (not a stream name) is refused, `-` writes to stdout.
+    let fifo = sb.dir.path().join("pipe");
+    mkfifo(&fifo);
+    let r = run_with_deadline(&sb, &["export", "--output", fifo.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("named pipe (FIFO), not a regular file"),
+        "{}",
+        r.stderr
+    );
+    let r = sb.run(&["export", "--output", "-"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let bundle: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(bundle["format"], "clawctl-bundle");
+    assert!(!sb.dir.path().join("-").exists());
+}
