@@ -114,3 +114,43 @@ fn writes_go_only_onto_regular_files_inside_their_places() {
     assert_eq!(bundle["format"], "clawctl-bundle");
     assert!(!sb.dir.path().join("-").exists());
 }
+
+#[test]
+fn write_path_errors_name_line_and_column() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.clawctl_home()).unwrap();
+    std::fs::write(
+        sb.config_path(),
+        b"[meta]\nversion = 1\n[gateway]\nbind = \"lo\xffp\"\n",
+    )
+    .unwrap();
+    let r = sb.run(&["config", "set", "gateway.port", "1234"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("is not valid UTF-8 (line 4, column 11)"),
+        "{}",
+        r.stderr
+    );
+    sb.write_config("[meta]\nversion = 1\n");
+    std::fs::write(
+        sb.clawctl_home().join("credentials.toml"),
+        "[profiles.\"zai:default\"\nprovider = \"zai\"\n",
+    )
+    .unwrap();
+    let r = sb.run_stdin(
+        &[
+            "config",
+            "set",
+            "models.providers.openai.api_key",
+            "--stdin",
+        ],
+        Some("sk-proj-x0123456789abcdefghijklmnopqrstu"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("credentials.toml does not parse at line 1, column 24"),
+        "{}",
+        r.stderr
+    );
+}
