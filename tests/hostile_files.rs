@@ -154,3 +154,39 @@ fn write_path_errors_name_line_and_column() {
         r.stderr
     );
 }
+
+#[test]
+fn include_fan_out_is_bounded() {
+    let sb = Sandbox::new();
+    let oc = sb.dir.path().join("oc");
+    std::fs::create_dir_all(&oc).unwrap();
+    let ten = |name: &str| {
+        format!(
+            "{{\"$include\": [{}]}}",
+            vec![format!("\"./{name}\""); 10].join(",")
+        )
+    };
+    std::fs::write(oc.join("openclaw.json"), ten("f1.json5")).unwrap();
+    for i in 1..6 {
+        std::fs::write(
+            oc.join(format!("f{i}.json5")),
+            ten(&format!("f{}.json5", i + 1)),
+        )
+        .unwrap();
+    }
+    std::fs::write(oc.join("f6.json5"), "{gateway:{port:1}}").unwrap();
+    let r = run_with_deadline(
+        &sb,
+        &[
+            "import",
+            "--dry-run",
+            oc.join("openclaw.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.all().contains("expands to more than 256 files"),
+        "{}",
+        r.all()
+    );
+}
