@@ -149,7 +149,7 @@ fn write_path_errors_name_line_and_column() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("credentials.toml does not parse at line 1, column 24"),
+            .contains("credentials.toml does not parse (TOML syntax error at line 1, column 24)"),
         "{}",
         r.stderr
     );
