@@ -46,7 +46,9 @@ pub fn refusal(e: &std::io::Error) -> Option<Refusal> {
         .copied()
 }
 
-fn kind_name(ft: std::fs::FileType) -> &'static str {
+/// What a file that is not a regular file is, for messages: "a directory", "a named
+/// pipe (FIFO)", "a socket", "a character device", "a block device".
+pub fn kind_name(ft: std::fs::FileType) -> &'static str {
     if ft.is_dir() {
         "a directory"
     } else if ft.is_fifo() {

@@ -513,9 +513,13 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Outcome {
     }
     match &args.output {
         Some(out) => {
-            let out = ctx.env.resolve_path(&out.to_string_lossy());
+            let out = if crate::write::safe_write::is_stream_target(out) {
+                out.clone()
+            } else {
+                ctx.env.resolve_path(&out.to_string_lossy())
+            };
             let mode = if b.has_secrets() { 0o600 } else { 0o644 };
-            crate::write::safe_write::write_generated(&out, &text, mode)
+            crate::write::safe_write::write_output(&out, &text, mode)
                 .map_err(|e| Failure::error(e.to_string()))?;
             crate::errln!(
                 "exported to {}{}",

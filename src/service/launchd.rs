@@ -30,6 +30,14 @@ pub fn parse_launchd_plist(
 ) -> Result<ServiceDefinition, ServiceError> {
     let bytes = crate::read::bytes(path).map_err(|e| ServiceError::read(path, &e))?;
     let binary = bytes.starts_with(b"bplist");
+    if binary && let Err(why) = binary_plist_within_budget(&bytes) {
+        return Err(ServiceError::parse(
+            path,
+            None,
+            format!("not a usable binary property list: {why}"),
+            "a LaunchAgent plist (a few dozen values; `plutil -convert xml1` shows it as XML)",
+        ));
+    }
     let keys = if binary {
         Vec::new()
     } else {
@@ -360,6 +368,106 @@ fn xml_error(path: &Path, bytes: &[u8], offset: usize, detail: &str) -> ServiceE
     )
 }
 
+/// Values a binary plist may expand to. Objects may be referenced many times (a DAG), and
+/// the plist crate expands every reference: 60 objects referencing the next one twice
+/// make 2^60 values. A LaunchAgent has a few dozen.
+const MAX_PLIST_NODES: u64 = 100_000;
+
+/// Walk the object table of a binary plist (`bplist00`) without expanding it: count the
+/// values it expands to (each object once, with memoized child counts) and refuse
+/// cycles and counts over [`MAX_PLIST_NODES`]. Malformed tables are left to the parser.
+fn binary_plist_within_budget(b: &[u8]) -> Result<(), String> {
+    if b.len() < 40 {
+        return Ok(());
+    }
+    let t = &b[b.len() - 32..];
+    let be = |s: &[u8]| s.iter().fold(0u64, |n, x| (n << 8) | u64::from(*x));
+    let (off_size, ref_size) = (t[6] as usize, t[7] as usize);
+    let (count, top, table) = (be(&t[8..16]), be(&t[16..24]), be(&t[24..32]) as usize);
+    if !(1..=8).contains(&off_size) || !(1..=8).contains(&ref_size) || count > b.len() as u64 {
+        return Ok(());
+    }
+    let offset_of = |i: u64| -> Option<usize> {
+        let at = table + i as usize * off_size;
+        b.get(at..at + off_size).map(|s| be(s) as usize)
+    };
+    // Children of object `i` (arrays, sets, dictionaries; other values have none).
+    let children = |i: u64| -> Vec<u64> {
+        let Some(at) = offset_of(i) else {
+            return Vec::new();
+        };
+        let Some(&marker) = b.get(at) else {
+            return Vec::new();
+        };
+        let (kind, low) = (marker >> 4, (marker & 0x0f) as usize);
+        if !matches!(kind, 0xA | 0xC | 0xD) {
+            return Vec::new();
+        }
+        let (n, mut p) = if low == 0x0f {
+            match b.get(at + 1) {
+                Some(m) if m >> 4 == 1 => {
+                    let w = 1usize << (m & 0x0f);
+                    (
+                        b.get(at + 2..at + 2 + w).map(be).unwrap_or(0) as usize,
+                        at + 2 + w,
+                    )
+                }
+                _ => return Vec::new(),
+            }
+        } else {
+            (low, at + 1)
+        };
+        let refs = if kind == 0xD { 2 * n } else { n };
+        let mut out = Vec::with_capacity(refs.min(1024));
+        for _ in 0..refs {
+            match b.get(p..p + ref_size) {
+                Some(s) => out.push(be(s)),
+                None => break,
+            }
+            p += ref_size;
+        }
+        out
+    };
+    // Iterative post-order walk; `state`: 0 new, 1 on the stack, 2 counted.
+    let n = count as usize;
+    let mut state = vec![0u8; n];
+    let mut size = vec![0u64; n];
+    let mut stack = vec![(top, false)];
+    while let Some((i, done)) = stack.pop() {
+        let Some(iu) = usize::try_from(i).ok().filter(|i| *i < n) else {
+            continue;
+        };
+        if done {
+            let total = children(i)
+                .iter()
+                .filter(|c| (**c as usize) < n)
+                .fold(1u64, |s, c| s.saturating_add(size[*c as usize]));
+            if total > MAX_PLIST_NODES {
+                return Err(format!(
+                    "its objects expand to more than {MAX_PLIST_NODES} values (objects referenced over and over)"
+                ));
+            }
+            size[iu] = total;
+            state[iu] = 2;
+            continue;
+        }
+        match state[iu] {
+            2 => continue,
+            1 => return Err("an object contains itself".into()),
+            _ => {}
+        }
+        state[iu] = 1;
+        stack.push((i, true));
+        for c in children(i) {
+            if (c as usize) < n && state[c as usize] == 1 {
+                return Err("an object contains itself".into());
+            }
+            stack.push((c, false));
+        }
+    }
+    Ok(())
+}
+
 /// The plist crate's errors say "Kind (offset N)"; turn the offset into a line.
 fn plist_error(path: &Path, bytes: &[u8], e: &plist::Error) -> ServiceError {
     let text = e.to_string();
@@ -390,6 +498,42 @@ fn plist_error(path: &Path, bytes: &[u8], e: &plist::Error) -> ServiceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_plist_reference_bombs_are_refused_before_expansion() {
+        // 60 arrays, each holding the next one twice: 2^60 values once expanded.
+        let n = 60u8;
+        let (mut objs, mut offs) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            offs.push(8 + objs.len() as u8);
+            if i < n - 1 {
+                objs.extend([0xa2, i + 1, i + 1]);
+            } else {
+                objs.extend([0x51, b'a']);
+            }
+        }
+        let mut b = b"bplist00".to_vec();
+        let table = b.len() + objs.len();
+        b.extend(&objs);
+        b.extend(&offs);
+        b.extend([0u8; 6]);
+        b.extend([1, 1]);
+        b.extend((n as u64).to_be_bytes());
+        b.extend(0u64.to_be_bytes());
+        b.extend((table as u64).to_be_bytes());
+        let e = binary_plist_within_budget(&b).unwrap_err();
+        assert!(e.contains("expand to more than 100000 values"), "{e}");
+        // A real LaunchAgent written as a binary plist passes.
+        let mut d = Dictionary::new();
+        d.insert("Label".into(), Value::String("ai.clawctl.gateway".into()));
+        d.insert(
+            "ProgramArguments".into(),
+            Value::Array(vec![Value::String("/bin/clawctl".into()); 3]),
+        );
+        let mut out = Vec::new();
+        Value::Dictionary(d).to_writer_binary(&mut out).unwrap();
+        assert_eq!(binary_plist_within_budget(&out), Ok(()));
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
         let p = dir.join(name);

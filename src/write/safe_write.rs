@@ -155,8 +155,30 @@ pub fn lock_bytes(target: Target) -> Result<Locked, WriteError> {
     lock_impl(target, false)
 }
 
+/// Refuse a target that is not a regular file (a device, FIFO, socket, directory) —
+/// renaming a file over it would replace the node — and a dangling symlink, which would
+/// make clawctl create directories and write wherever the link points.
+fn check_target(given: &Path, real: &Path) -> Result<(), WriteError> {
+    match fs::metadata(real) {
+        Ok(m) if !m.file_type().is_file() => Err(WriteError::Rejected(format!(
+            "{} is {}, not a regular file; clawctl writes only regular files — nothing was written",
+            real.display(),
+            crate::read::kind_name(m.file_type())
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && real != given => {
+            Err(WriteError::Rejected(format!(
+                "{} is a symlink to {}, which does not exist; clawctl will not create files through a dangling link — nothing was written (remove the link, or create the file it points to)",
+                given.display(),
+                real.display()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn lock_impl(target: Target, text: bool) -> Result<Locked, WriteError> {
     let real_path = resolve_target(&target.path);
+    check_target(&target.path, &real_path)?;
     let dir = real_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     ensure_dir(&dir, target.dir_mode)?;
     let name = real_path
@@ -314,8 +336,10 @@ pub fn update<E: From<WriteError>>(
     }
 }
 
-/// Atomically replace a file clawctl generates (no lock, no backup).
+/// Atomically replace a file clawctl generates (no lock, no backup). A target that is
+/// not a regular file is refused (see `write_output` for user-named outputs).
 pub fn write_generated(path: &Path, text: &str, mode: u32) -> Result<(), WriteError> {
+    check_target(path, &resolve_target(path))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     ensure_dir(dir, 0o700)?;
     let mut tmp = tempfile::Builder::new()
@@ -332,6 +356,36 @@ pub fn write_generated(path: &Path, text: &str, mode: u32) -> Result<(), WriteEr
         error: e.error,
     })?;
     Ok(())
+}
+
+/// Whether a user-named output is a stream to write in place: `-`, `/dev/stdout`,
+/// `/dev/stderr`, `/dev/fd/N`.
+pub fn is_stream_target(path: &Path) -> bool {
+    let p = path.to_string_lossy();
+    matches!(p.as_ref(), "-" | "/dev/stdout" | "/dev/stderr") || p.starts_with("/dev/fd/")
+}
+
+/// Write a file the user named (`export --output`): a stream target (`-`,
+/// `/dev/stdout`, …) is written in place, never replaced; any other non-regular
+/// target is refused; a regular file is replaced atomically with `mode`.
+pub fn write_output(path: &Path, text: &str, mode: u32) -> Result<(), WriteError> {
+    if is_stream_target(path) {
+        let mut out: Box<dyn Write> = match path.to_string_lossy().as_ref() {
+            "-" | "/dev/stdout" => Box::new(std::io::stdout().lock()),
+            "/dev/stderr" => Box::new(std::io::stderr().lock()),
+            _ => Box::new(
+                OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(io(path, "open"))?,
+            ),
+        };
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(io(path, "write"));
+    }
+    write_generated(path, text, mode)
 }
 
 fn backup_stamp() -> String {

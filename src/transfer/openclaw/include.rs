@@ -24,6 +24,10 @@ use super::{ImportError, ImportErrorKind, Importer};
 
 pub(super) const INCLUDE_KEY: &str = "$include";
 const MAX_INCLUDE_DEPTH: usize = 10;
+/// Total `$include` expansions of one config. Includes form a DAG, and a DAG expanded
+/// in full grows exponentially (7 files each including the next 10 times: 10^6
+/// expansions); a real config has a handful.
+pub(super) const MAX_INCLUDE_EXPANSIONS: usize = 256;
 
 /// `a/./b/../c` → `a/c` without touching the file system (the file may not exist).
 pub(super) fn normalize(path: &Path) -> PathBuf {
@@ -246,6 +250,20 @@ impl Importer<'_> {
             self.warnings.push(format!(
                 "{loc}: `$include` reads {}, outside the config's directory; OpenClaw only allows that with OPENCLAW_INCLUDE_ROOTS",
                 resolved.display()
+            ));
+        }
+        self.includes_expanded += 1;
+        let read: usize = self.sources.files.iter().map(|f| f.text.len()).sum();
+        if self.includes_expanded > MAX_INCLUDE_EXPANSIONS
+            || read as u64 > crate::read::MAX_FILE_BYTES
+        {
+            return Err(self.error_at(
+                ImportErrorKind::Include,
+                at,
+                format!(
+                    "`$include` expands to more than {MAX_INCLUDE_EXPANSIONS} files or 10 MiB in total (the same file included many times over counts each time)"
+                ),
+                "includes that expand to a bounded config: include each file once",
             ));
         }
         let parsed = self.load_file(&resolved, Some(at))?;

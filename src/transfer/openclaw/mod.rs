@@ -488,6 +488,8 @@ struct Importer<'c> {
     /// The state dir's `.env` (beside openclaw.json), which OpenClaw loads into its
     /// environment: `${VAR}` references are resolved from it on import. Read once.
     state_env: Option<BTreeMap<String, String>>,
+    /// `$include`s expanded so far (see `include::MAX_INCLUDE_EXPANSIONS`).
+    includes_expanded: usize,
 }
 
 enum FileKind {
@@ -643,6 +645,7 @@ impl<'c> Importer<'c> {
             unmapped: Vec::new(),
             warnings: Vec::new(),
             state_env: None,
+            includes_expanded: 0,
         }
     }
 }
