@@ -1,0 +1,128 @@
+//! Issue 11 kind 6: a rewrite never removes the last copy of a secret. Each writer
+//! that drops or replaces a value (`doctor --fix`, `import --merge`, `migrate`)
+//! keeps the key in credentials.toml, says where (shape + fingerprint), and never
+//! prints the key.
+
+use crate::common::*;
+
+const STORED: &str = "sk-proj-STOREDSTORED000000000000000000000000000";
+const LITERAL: &str = "sk-proj-LITERALLITERAL0000000000000000000000000";
+
+/// The fingerprint `models status --json` shows for `provider`'s winning key.
+fn fingerprint(sb: &Sandbox, provider: &str) -> String {
+    let v = sb.json(&["models", "status", "--json"]);
+    let p = v["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == provider)
+        .cloned()
+        .unwrap_or_default();
+    p["cli"]["sources"][0]["fingerprint"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no fingerprint for {provider}: {v}"))
+        .to_string()
+}
+
+fn creds(sb: &Sandbox) -> String {
+    std::fs::read_to_string(sb.clawctl_home().join("credentials.toml")).unwrap_or_default()
+}
+
+/// A stored openai:default key, then a config that types another key literally.
+fn stored_and_literal(sb: &Sandbox) {
+    sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n");
+    let r = sb.run_stdin(
+        &[
+            "config",
+            "set",
+            "models.providers.openai.api_key",
+            "--stdin",
+        ],
+        Some(STORED),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    sb.write_config(&format!(
+        "[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"{LITERAL}\"\n"
+    ));
+}
+
+#[test]
+fn doctor_fix_moves_a_literal_without_replacing_the_stored_key() {
+    let sb = Sandbox::new();
+    stored_and_literal(&sb);
+    let before = fingerprint(&sb, "openai");
+    let r = sb.run(&["doctor", "--fix"]);
+    assert!(
+        !r.all().contains(LITERAL) && !r.all().contains(STORED),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.all()
+            .contains("held the only copy of a secret (sk-proj-… (sha256:"),
+        "{}",
+        r.all()
+    );
+    assert!(r.all().contains("as profile openai:kept"), "{}", r.all());
+    assert!(
+        sb.read_config().contains("\"cred:openai:kept\""),
+        "{}",
+        sb.read_config()
+    );
+    let c = creds(&sb);
+    assert!(c.contains(LITERAL) && c.contains(STORED));
+    assert_eq!(fingerprint(&sb, "openai"), before);
+}
+
+#[test]
+fn import_merge_keeps_the_literal_it_replaces() {
+    let sb = Sandbox::new();
+    sb.write_config(&format!(
+        "[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"moonshot/kimi-k2.5\"\n[models.providers.moonshot]\napi_key = \"{LITERAL}\"\n"
+    ));
+    let before = fingerprint(&sb, "moonshot");
+    let fixture = format!(
+        "{}/tests/fixtures/transfer/openclaw.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let r = sb.run(&["import", "--merge", &fixture]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains(LITERAL), "{}", r.all());
+    assert!(
+        r.stdout.contains(
+            "kept: `models.providers.moonshot.api_key` in config.toml held the only copy"
+        ) && r.stdout.contains("as profile moonshot:default"),
+        "{}",
+        r.all()
+    );
+    assert!(creds(&sb).contains(LITERAL));
+    // The kept key resolves: point the provider back at it.
+    let r = sb.run(&[
+        "config",
+        "set",
+        "models.providers.moonshot.api_key",
+        "cred:moonshot:default",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(fingerprint(&sb, "moonshot"), before);
+}
+
+#[test]
+fn migrate_keeps_a_literal_key_resolving() {
+    // The fingerprint the key has where a current config holds it.
+    let reference = Sandbox::new();
+    reference.write_config(&format!(
+        "[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"{LITERAL}\"\n"
+    ));
+    let before = fingerprint(&reference, "openai");
+    let sb = Sandbox::new();
+    sb.write_config(&format!(
+        "[agents.defaults]\nmodel = \"openai/gpt-5\"\n[models.providers.openai]\napiKey = \"{LITERAL}\"\n"
+    ));
+    let r = sb.run(&["migrate"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains(LITERAL), "{}", r.all());
+    assert!(!sb.read_config().contains(LITERAL));
+    assert!(creds(&sb).contains(LITERAL));
+    assert_eq!(fingerprint(&sb, "openai"), before);
+}
