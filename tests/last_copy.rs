@@ -126,3 +126,57 @@ fn migrate_keeps_a_literal_key_resolving() {
     assert!(creds(&sb).contains(LITERAL));
     assert_eq!(fingerprint(&sb, "openai"), before);
 }
+
+#[test]
+fn import_merge_keeps_a_stored_key_that_a_bundle_replaces() {
+    // Machine A stores LITERAL as openai:default and exports it.
+    let a = Sandbox::new();
+    a.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n");
+    let r = a.run_stdin(
+        &[
+            "config",
+            "set",
+            "models.providers.openai.api_key",
+            "--stdin",
+        ],
+        Some(LITERAL),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let bundle = a.dir.path().join("bundle.json");
+    let r = a.run(&[
+        "export",
+        "--include-secrets",
+        "--output",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // Machine B has STORED under the same profile: merging must not lose it.
+    let b = Sandbox::new();
+    stored_and_literal(&b);
+    b.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"cred:openai:default\"\n");
+    let before = fingerprint(&b, "openai");
+    let r = b.run(&["import", "--merge", bundle.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        !r.all().contains(STORED) && !r.all().contains(LITERAL),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stdout
+            .contains("kept: credentials.toml profile openai:default held the only copy")
+            && r.stdout.contains("as profile openai:kept"),
+        "{}",
+        r.all()
+    );
+    let c = creds(&b);
+    assert!(c.contains(STORED) && c.contains(LITERAL));
+    let r = b.run(&[
+        "config",
+        "set",
+        "models.providers.openai.api_key",
+        "cred:openai:kept",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(fingerprint(&b, "openai"), before);
+}
