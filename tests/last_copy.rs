@@ -24,6 +24,13 @@ fn fingerprint(sb: &Sandbox, provider: &str) -> String {
         .to_string()
 }
 
+/// Point `provider`'s key at credential `profile`, to show a kept key resolves.
+fn point_at(sb: &Sandbox, provider: &str, profile: &str) {
+    let key = format!("models.providers.{provider}.api_key");
+    let r = sb.run(&["config", "set", &key, &format!("cred:{profile}")]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
 fn creds(sb: &Sandbox) -> String {
     std::fs::read_to_string(sb.clawctl_home().join("credentials.toml")).unwrap_or_default()
 }
@@ -97,13 +104,7 @@ fn import_merge_keeps_the_literal_it_replaces() {
     );
     assert!(creds(&sb).contains(LITERAL));
     // The kept key resolves: point the provider back at it.
-    let r = sb.run(&[
-        "config",
-        "set",
-        "models.providers.moonshot.api_key",
-        "cred:moonshot:default",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.all());
+    point_at(&sb, "moonshot", "moonshot:default");
     assert_eq!(fingerprint(&sb, "moonshot"), before);
 }
 
@@ -171,12 +172,6 @@ fn import_merge_keeps_a_stored_key_that_a_bundle_replaces() {
     );
     let c = creds(&b);
     assert!(c.contains(STORED) && c.contains(LITERAL));
-    let r = b.run(&[
-        "config",
-        "set",
-        "models.providers.openai.api_key",
-        "cred:openai:kept",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.all());
+    point_at(&b, "openai", "openai:kept");
     assert_eq!(fingerprint(&b, "openai"), before);
 }
