@@ -26,6 +26,7 @@ mod hostile_files;
 mod hostile_secrets;
 mod import_openclaw;
 mod json_contract;
+mod last_copy;
 mod migrate;
 mod migrate_props;
 mod models_probe;

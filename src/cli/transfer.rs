@@ -216,41 +216,43 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
     }
     let merge = existing.is_some();
     let new_doc = incoming.document.clone();
-    let (_, applied) = edit_config(
-        &ctx.env,
-        &ctx.opts,
-        args.dry_run,
-        incoming.credentials,
-        |doc| {
-            if merge {
-                let mut items = Vec::new();
-                leaves(
-                    &crate::config::tomlconv::item_to_json(new_doc.as_item()),
-                    &KeyPath::root(),
-                    &mut items,
-                );
-                for (k, v) in items {
-                    if k.is_empty() {
-                        continue;
-                    }
-                    crate::config::edit::set(doc, &k, &v, false, true)
-                        .map_err(|e| Failure::error(format!("cannot merge `{k}`: {e}")))?;
+    let mut credentials = incoming.credentials;
+    let kept = keep_replaced_secrets(
+        &paths,
+        existing.as_deref(),
+        &new_doc,
+        merge,
+        &mut credentials,
+    );
+    let (_, applied) = edit_config(&ctx.env, &ctx.opts, args.dry_run, credentials, |doc| {
+        if merge {
+            let mut items = Vec::new();
+            leaves(
+                &crate::config::tomlconv::item_to_json(new_doc.as_item()),
+                &KeyPath::root(),
+                &mut items,
+            );
+            for (k, v) in items {
+                if k.is_empty() {
+                    continue;
                 }
-            } else {
-                let mut text = new_doc.to_string();
-                if !text.starts_with("#:schema") {
-                    text = format!(
-                        "#:schema ./config.schema.json\n# Imported by clawctl from {}.\n\n{text}",
-                        path.display()
-                    );
-                }
-                *doc = text
-                    .parse()
-                    .map_err(|_| Failure::error("the imported config does not parse"))?;
+                crate::config::edit::set(doc, &k, &v, false, true)
+                    .map_err(|e| Failure::error(format!("cannot merge `{k}`: {e}")))?;
             }
-            Ok(())
-        },
-    )?;
+        } else {
+            let mut text = new_doc.to_string();
+            if !text.starts_with("#:schema") {
+                text = format!(
+                    "#:schema ./config.schema.json\n# Imported by clawctl from {}.\n\n{text}",
+                    path.display()
+                );
+            }
+            *doc = text
+                .parse()
+                .map_err(|_| Failure::error("the imported config does not parse"))?;
+        }
+        Ok(())
+    })?;
     let mut warnings = incoming.warnings.clone();
     let mut written = applied.files();
     if applied.written && !incoming.dotenv.is_empty() {
@@ -281,6 +283,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
             "config": applied.config,
             "credentials_changed": applied.credentials_changed,
             "mapped": incoming.report,
+            "kept": kept,
             "unmapped": incoming.unmapped.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
             "warnings": warnings,
             "diff": args.dry_run.then_some(applied.diff()),
@@ -292,6 +295,9 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
     }
     for r in &incoming.report {
         crate::outln!("imported: {r}");
+    }
+    for k in &kept {
+        crate::outln!("kept: {k}");
     }
     for (p, r) in &incoming.unmapped {
         crate::outln!("not imported: {p} — {r}");
@@ -314,6 +320,88 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Outcome {
         );
     }
     Ok(0)
+}
+
+/// Secrets the import would drop: literals in the existing config that an imported
+/// value replaces, and stored credentials an imported one of the same profile
+/// replaces. Each one that has no other copy afterwards (in the merged config, the
+/// imported config, or credentials.toml) is added to `credentials` under a free
+/// profile. Returns one sentence per dropped secret saying where it lives now.
+fn keep_replaced_secrets(
+    paths: &crate::env::paths::Paths,
+    existing: Option<&str>,
+    new_doc: &DocumentMut,
+    merge: bool,
+    credentials: &mut Vec<NewCredential>,
+) -> Vec<String> {
+    use crate::secrets::keep;
+    use secrecy::ExposeSecret;
+    let leaves_of = |doc: &toml_edit::Item| {
+        let mut out = Vec::new();
+        leaves(
+            &crate::config::tomlconv::item_to_json(doc),
+            &KeyPath::root(),
+            &mut out,
+        );
+        out
+    };
+    let old_leaves = existing
+        .and_then(|t| t.parse::<DocumentMut>().ok())
+        .map(|d| leaves_of(d.as_item()))
+        .unwrap_or_default();
+    let new_leaves = leaves_of(new_doc.as_item());
+    let replaced = |k: &KeyPath| {
+        !merge
+            || new_leaves.iter().any(|(n, _)| {
+                let (n, k) = (n.to_string(), k.to_string());
+                k == n || k.starts_with(&format!("{n}.")) || n.starts_with(&format!("{k}."))
+            })
+    };
+    // What the merged config still holds: the imported leaves, and the old ones no
+    // imported leaf replaces.
+    let mut remaining: Vec<String> = new_leaves
+        .iter()
+        .chain(old_leaves.iter().filter(|(k, _)| !replaced(k)))
+        .filter_map(|(_, v)| v.as_str().map(String::from))
+        .collect();
+    let store = crate::secrets::credentials::Store::read(&paths.credentials);
+    let mut out = Vec::new();
+    for (k, v) in &old_leaves {
+        let Some(s) = v.as_str() else { continue };
+        if !replaced(k)
+            || !keep::is_secret_literal(s, crate::migrate::is_sensitive(k, s))
+            || new_leaves.iter().any(|(n, nv)| n == k && nv == v)
+        {
+            continue;
+        }
+        let rest: Vec<&str> = remaining.iter().map(String::as_str).collect();
+        let (wanted, provider, kind) = crate::secrets::credentials::profile_for_secret_key(k);
+        if let Some(kept) = keep::keep(&store, credentials, &rest, s, (&wanted, &provider, kind)) {
+            out.push(kept.sentence(&format!("`{k}` in config.toml")));
+            remaining.push(s.to_string());
+        }
+    }
+    // Stored profiles an imported credential replaces with another secret.
+    for e in &store.entries {
+        let old = e.secret.expose_secret();
+        let replaced_by_import = credentials
+            .iter()
+            .any(|c| c.id == e.id && c.secret.expose_secret() != old);
+        if !replaced_by_import {
+            continue;
+        }
+        let rest: Vec<&str> = remaining.iter().map(String::as_str).collect();
+        if let Some(kept) = keep::keep(
+            &store,
+            credentials,
+            &rest,
+            old,
+            (&e.id, &e.provider, e.kind),
+        ) {
+            out.push(kept.sentence(&format!("credentials.toml profile {}", e.id)));
+        }
+    }
+    out
 }
 
 /// Add the bundle's `.env` variables to the home `.env` (created 0600; an existing

@@ -176,14 +176,16 @@ fn move_secret(env: &Environment, opts: &LoadOptions, key: &str) -> Result<Strin
     else {
         return Err(format!("`{key}` is no longer a literal"));
     };
-    let (id, provider, kind) = crate::secrets::credentials::profile_for_secret_key(&path);
-    let cred = crate::write::transaction::NewCredential {
-        id: id.clone(),
-        provider,
-        kind,
-        secret: secrecy::SecretString::from(secret),
-    };
-    crate::write::transaction::edit_config(env, opts, false, vec![cred], |doc| {
+    let (wanted, provider, kind) = crate::secrets::credentials::profile_for_secret_key(&path);
+    // A profile that already holds another key is never replaced: `keep` picks the
+    // profile holding this one, or a free id beside `wanted`.
+    let store = crate::secrets::credentials::Store::read(&loaded.paths.credentials);
+    let mut creds = Vec::new();
+    let kept =
+        crate::secrets::keep::keep(&store, &mut creds, &[], &secret, (&wanted, &provider, kind))
+            .ok_or_else(|| format!("`{key}` is no longer a literal"))?;
+    let id = kept.profile.clone();
+    crate::write::transaction::edit_config(env, opts, false, creds, |doc| {
         crate::config::edit::set(
             doc,
             &path,
@@ -195,7 +197,8 @@ fn move_secret(env: &Environment, opts: &LoadOptions, key: &str) -> Result<Strin
     })
     .map_err(|f| f.message)?;
     Ok(format!(
-        "moved `{key}` to credentials.toml profile {id}; config.toml now says \"cred:{id}\""
+        "{}; config.toml now says \"cred:{id}\"",
+        kept.sentence(&format!("`{key}`"))
     ))
 }
 

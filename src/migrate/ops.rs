@@ -239,7 +239,7 @@ impl Op {
     pub fn apply(&self, root: &mut Item, cx: &mut OpContext) -> Result<Vec<Change>, MigrateError> {
         let mut changes = match self {
             Op::Rename { from, to, .. } => rename(root, from, to)?,
-            Op::Delete { path, .. } => delete(root, path),
+            Op::Delete { path, .. } => delete(root, path, cx),
             Op::SetIfMissing {
                 path,
                 value,
@@ -338,24 +338,56 @@ fn rename(root: &mut Item, from: &Pattern, to: &Pattern) -> Result<Vec<Change>, 
     Ok(out)
 }
 
-fn delete(root: &mut Item, path: &Pattern) -> Vec<Change> {
+/// Remove every match. A literal secret whose only copy it was moves into
+/// credentials.toml first (never deleted outright): the config keeps no reference to
+/// it, but the key stays and the change names the profile that holds it.
+fn delete(root: &mut Item, path: &Pattern, cx: &mut OpContext) -> Vec<Change> {
     let mut out = Vec::new();
     for m in path.expand(root) {
         if let Some(old) = tree::remove(root, &m.path) {
             let value = item_to_json(&old);
-            let mut c = change(
-                m.path.clone(),
-                format!("removed `{}` (was {})", m.path, show(&m.path, &value)),
-            );
+            let mut message = format!("removed `{}` (was {})", m.path, show(&m.path, &value));
+            let kept = match &value {
+                Json::String(s)
+                    if super::is_sensitive(&m.path, s)
+                        && !super::sensitive_strings(root).contains(s) =>
+                {
+                    Some(keep_secret(cx, &m.path, s, &mut message))
+                }
+                _ => None,
+            };
+            let mut c = change(m.path.clone(), message);
             c.removed.push(Removed {
                 key: m.path,
                 value,
-                to_credentials: None,
+                to_credentials: kept,
             });
             out.push(c);
         }
     }
     out
+}
+
+/// Plan `secret`, which left the config at `key`, into credentials.toml (unless a
+/// profile holds it already) and say where it lives in `message`. Returns the profile.
+fn keep_secret(cx: &mut OpContext, key: &KeyPath, secret: &str, message: &mut String) -> String {
+    let (wanted, provider, kind) = crate::secrets::credentials::profile_for_secret_key(key);
+    let (id, already) = allocate(cx, &wanted, secret);
+    if already {
+        message.push_str(&format!("; credentials.toml keeps it as profile `{id}`"));
+    } else {
+        message.push_str(&format!(
+            "; it was the only copy of that secret, so it moved to credentials.toml as profile `{id}`"
+        ));
+        cx.moved.push(MovedSecret {
+            profile: id.clone(),
+            provider,
+            kind,
+            key: key.clone(),
+            secret: SecretString::from(secret.to_string()),
+        });
+    }
+    id
 }
 
 fn set_if_missing(
@@ -678,6 +710,38 @@ mod tests {
             toml_edit::de::from_str("kind = \"delete\"\npath = \"a\"\nreason = \" \"").unwrap();
         assert!(bad.check().is_err());
         assert!(toml_edit::de::from_str::<Op>("kind = \"delete\"\npath = \"a\"").is_err());
+    }
+
+    #[test]
+    fn delete_never_drops_the_last_copy_of_a_secret() {
+        const KEY: &str = "sk-proj-DELETED0000000000000000000000000000000";
+        let o = op("kind = \"delete\"\npath = \"models.providers.*.apiKey\"\nreason = \"gone\"");
+        let mut doc: DocumentMut = format!("[models.providers.openai]\napiKey = \"{KEY}\"\n")
+            .parse()
+            .unwrap();
+        let mut cx = OpContext::default();
+        let changes = o.apply(doc.as_item_mut(), &mut cx).unwrap();
+        assert!(!doc.to_string().contains(KEY));
+        assert_eq!(cx.moved.len(), 1);
+        assert_eq!(cx.moved[0].profile, "openai:default");
+        assert_eq!(
+            changes[0].removed[0].to_credentials.as_deref(),
+            Some("openai:default")
+        );
+        assert!(
+            changes[0]
+                .message
+                .contains("moved to credentials.toml as profile `openai:default`")
+        );
+        assert!(!changes[0].message.contains(KEY), "{}", changes[0].message);
+        // Another copy stays in the config: nothing to move.
+        let mut doc: DocumentMut =
+            format!("[models.providers.openai]\napiKey = \"{KEY}\"\napi_key = \"{KEY}\"\n")
+                .parse()
+                .unwrap();
+        let mut cx = OpContext::default();
+        o.apply(doc.as_item_mut(), &mut cx).unwrap();
+        assert!(cx.moved.is_empty());
     }
 
     #[test]

@@ -259,7 +259,7 @@ pub fn profile_for_secret_key(key: &crate::config::keypath::KeyPath) -> (String,
                 AuthMode::Token,
             )
         }
-        ["models", "providers", p, "api_key"] => {
+        ["models", "providers", p, "api_key" | "apiKey"] => {
             (format!("{p}:default"), p.to_string(), AuthMode::ApiKey)
         }
         _ => ("gateway:default".into(), "gateway".into(), AuthMode::Token),

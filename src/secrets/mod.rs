@@ -3,5 +3,6 @@
 
 pub mod credentials;
 pub mod detect;
+pub mod keep;
 pub mod mask;
 pub mod sink;
