@@ -24,6 +24,7 @@ mod gateway_chat;
 mod gateway_hostile;
 mod hostile_files;
 mod hostile_secrets;
+mod hostile_writes;
 mod import_openclaw;
 mod json_contract;
 mod last_copy;

@@ -13,7 +13,7 @@ use crate::cli::prompt::{Prompter, Terminal};
 use crate::config::keypath::KeyPath;
 use crate::config::model::{AuthMode, split_model_ref};
 use crate::providers::catalog::{Catalog, Provider, Region};
-use crate::write::transaction::{NewCredential, edit_config};
+use crate::write::transaction::{NewCredential, edit_config_deciding};
 
 #[derive(Debug, Args, Default)]
 pub struct OnboardArgs {
@@ -61,6 +61,9 @@ pub struct Plan {
     pub key_source: String,
     pub base_url: Option<String>,
     pub default_model: Option<String>,
+    /// `default_model` was chosen because no default was set: it is written only if
+    /// config.toml still has none under the lock (a parallel onboard may have set one).
+    pub default_if_unset: bool,
     pub probe: bool,
     /// Install or restart the gateway service afterwards.
     pub update_service: bool,
@@ -291,6 +294,7 @@ fn non_interactive_plan(
         key,
         key_source,
         base_url,
+        default_if_unset: !args.set_default,
         default_model,
         probe: !args.no_probe,
         update_service: false,
@@ -475,6 +479,7 @@ fn interactive_plan(
         key_source,
         base_url,
         default_model,
+        default_if_unset: false,
         probe,
         update_service,
     })
@@ -620,19 +625,6 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             secret: k.clone(),
         });
     }
-    // The gateway needs a token for its clients (dashboard, CLI); onboarding makes
-    // one when token mode has none anywhere, as the peer tool's onboarding does.
-    let new_token = gateway_token_needed(ctx)?
-        .then(generate_token)
-        .transpose()?;
-    if let Some(t) = &new_token {
-        creds.push(NewCredential {
-            id: "gateway:default".into(),
-            provider: "gateway".into(),
-            kind: AuthMode::Token,
-            secret: t.clone(),
-        });
-    }
     let catalog_entry = catalog.get(&plan.catalog_id);
     // Known before the write, reported after it: which stored key this replaces.
     let replaced = match (
@@ -643,7 +635,28 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
             .replacing(&profile, k.expose_secret()),
         _ => None,
     };
-    let (_, applied) = edit_config(&ctx.env, &ctx.opts, false, creds, |doc| {
+    // Decided under the lock (read, decide, write in one transaction), so parallel
+    // onboards do not each generate a token or each set the default model.
+    let decided = edit_config_deciding(&ctx.env, &ctx.opts, false, true, |doc, more| {
+        more.extend(creds);
+        // The gateway needs a token for its clients (dashboard, CLI); onboarding makes
+        // one when token mode has none anywhere, as the peer tool's onboarding does.
+        let new_token = gateway_token_needed(ctx)?
+            .then(generate_token)
+            .transpose()?;
+        if let Some(t) = &new_token {
+            more.push(NewCredential {
+                id: "gateway:default".into(),
+                provider: "gateway".into(),
+                kind: AuthMode::Token,
+                secret: t.clone(),
+            });
+        }
+        let primary = kp("agents.defaults.model.primary");
+        let default_model = plan.default_model.clone().filter(|_| {
+            !plan.default_if_unset
+                || crate::config::tomlconv::item_at(doc.as_item(), &primary).is_none()
+        });
         let mut set = |path: KeyPath, v: Value| -> Result<(), Failure> {
             let current = crate::config::tomlconv::item_at(doc.as_item(), &path)
                 .map(crate::config::tomlconv::item_to_json);
@@ -681,14 +694,14 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
                 json!("api_key"),
             )?;
         }
-        if let Some(m) = &plan.default_model {
-            set(kp("agents.defaults.model.primary"), json!(m))?;
+        if let Some(m) = &default_model {
+            set(primary, json!(m))?;
         }
         if new_token.is_some() {
             set(kp("gateway.auth.token"), json!("cred:gateway:default"))?;
         }
         if catalog_entry.is_none_or(|p| p.custom)
-            && let Some(m) = plan.default_model.as_deref().and_then(split_model_ref)
+            && let Some(m) = default_model.as_deref().and_then(split_model_ref)
             && m.0 == id
         {
             let models_path = provider_path.child("models");
@@ -703,8 +716,9 @@ fn apply(ctx: &Ctx, catalog: &Catalog, plan: Plan, json_out: bool) -> Outcome {
                     .map_err(|e| Failure::error(e.to_string()))?;
             }
         }
-        Ok(())
-    })?;
+        Ok(new_token)
+    });
+    let (new_token, applied) = decided?;
 
     // What the views see now.
     let views = ctx.views(false)?;

@@ -194,6 +194,7 @@ fn lock_impl(target: Target, text: bool) -> Result<Locked, WriteError> {
         .open(&lock_path)
         .map_err(io(&lock_path, "open lock file"))?;
     lock_file.lock().map_err(io(&lock_path, "lock"))?;
+    remove_stale_temps(&dir, &name);
     let before_bytes = match crate::read::bytes(&real_path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -234,12 +235,23 @@ impl Locked {
 
     /// Write `new` if it differs from what was there when locked.
     pub fn commit_bytes(&self, new: &[u8]) -> Result<Written, WriteError> {
-        if self.before_bytes.as_deref() == Some(new) {
-            return Ok(Written {
+        match self.prepare(new)? {
+            Some(p) => p.persist(),
+            None => Ok(Written {
                 path: self.real_path.clone(),
                 backup: None,
                 changed: false,
-            });
+            }),
+        }
+    }
+
+    /// The first half of a write: back up the old content and write `new` to a temp
+    /// file beside the target (final mode, fsynced), renaming nothing. None: `new` is
+    /// what is there already. Dropping the result removes the temp file, so a
+    /// two-file change prepares both before persisting either (a full disk fails here).
+    pub fn prepare(&self, new: &[u8]) -> Result<Option<Prepared<'_>>, WriteError> {
+        if self.before_bytes.as_deref() == Some(new) {
+            return Ok(None);
         }
         let path = &self.real_path;
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -252,13 +264,8 @@ impl Locked {
             _ => None,
         };
         let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(
-                ".{}.",
-                path.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default()
-            ))
-            .suffix(".tmp")
+            .prefix(&temp_prefix(path))
+            .suffix(TEMP_SUFFIX)
             .permissions(fs::Permissions::from_mode(mode))
             .tempfile_in(dir)
             .map_err(io(dir, "create a temporary file in"))?;
@@ -267,30 +274,12 @@ impl Locked {
         // umask may have narrowed the mode at creation; set it exactly.
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
             .map_err(io(path, "chmod"))?;
-        // Compare-and-set: refuse if someone else changed the file meanwhile.
-        let now = match crate::read::bytes(path) {
-            Ok(b) => Some(sha256_hex(&b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(path, "re-read")(e)),
-        };
-        if now != self.before_hash {
-            return Err(WriteError::Changed(path.clone()));
-        }
-        tmp.persist(path).map_err(|e| WriteError::Io {
-            path: path.clone(),
-            action: "rename into place",
-            error: e.error,
-        })?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(Written {
-            path: path.clone(),
+        Ok(Some(Prepared {
+            locked: self,
+            tmp,
             backup,
-            changed: true,
-        })
+        }))
     }
-
     /// Put back what was there before (used to undo the first file of a two-file
     /// change when the second fails).
     pub fn restore_before(&self) -> Result<(), WriteError> {
@@ -315,6 +304,103 @@ impl Locked {
                 again.commit_bytes(old).map(|_| ())
             }
             None => fs::remove_file(&self.real_path).map_err(io(&self.real_path, "remove")),
+        }
+    }
+}
+
+/// A write whose temp file is ready; `persist` renames it into place.
+pub struct Prepared<'a> {
+    locked: &'a Locked,
+    tmp: tempfile::NamedTempFile,
+    backup: Option<PathBuf>,
+}
+
+impl Prepared<'_> {
+    /// Where the old content was backed up, if it existed.
+    pub fn backup(&self) -> Option<&PathBuf> {
+        self.backup.as_ref()
+    }
+
+    /// Compare-and-set, then rename the temp file over the target and fsync the
+    /// directory.
+    pub fn persist(self) -> Result<Written, WriteError> {
+        let path = &self.locked.real_path;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        // Refuse if someone else changed the file meanwhile.
+        let now = match crate::read::bytes(path) {
+            Ok(b) => Some(sha256_hex(&b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(path, "re-read")(e)),
+        };
+        if now != self.locked.before_hash {
+            return Err(WriteError::Changed(path.clone()));
+        }
+        self.tmp.persist(path).map_err(|e| WriteError::Io {
+            path: path.clone(),
+            action: "rename into place",
+            error: e.error,
+        })?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(Written {
+            path: path.clone(),
+            backup: self.backup,
+            changed: true,
+        })
+    }
+}
+
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Temp files of `path` are `.NAME.XXXXXX.tmp` beside it.
+fn temp_prefix(path: &Path) -> String {
+    format!(
+        ".{}.",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    )
+}
+
+/// Remove temp files a killed writer left in `dir` (they may hold a copy of
+/// credentials.toml). Only clawctl's own names are touched: `.NAME.XXXXXX.tmp` where
+/// `.NAME.lock` exists beside it. Rule: a temp file is stale when nobody holds its
+/// file's lock — writers create temp files only while holding that lock, and the
+/// kernel drops a flock when its process dies, so a free lock means the writer is gone.
+/// This needs no clock (a slow writer is never raced) and no pid (no pid reuse).
+/// `own` is the file whose lock the caller holds already.
+fn remove_stale_temps(dir: &Path, own: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(stem) = file
+            .to_str()
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+        else {
+            continue;
+        };
+        // NAME, then `.` and the random part tempfile adds (alphanumeric).
+        let Some((name, random)) = stem.rsplit_once('.') else {
+            continue;
+        };
+        if name.is_empty()
+            || random.len() != 6
+            || !random.bytes().all(|b| b.is_ascii_alphanumeric())
+            || !e.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
+        }
+        let stale = name == own
+            || OpenOptions::new()
+                .write(true)
+                .open(dir.join(format!(".{name}.lock")))
+                .is_ok_and(|l| l.try_lock().is_ok());
+        if stale {
+            let _ = fs::remove_file(e.path());
         }
     }
 }

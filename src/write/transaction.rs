@@ -102,8 +102,26 @@ pub fn edit_config<T>(
     creds: Vec<NewCredential>,
     change: impl FnOnce(&mut DocumentMut) -> Result<T, Failure>,
 ) -> Result<(T, Applied), Failure> {
+    let lock_credentials = !creds.is_empty();
+    edit_config_deciding(env, opts, dry_run, lock_credentials, |doc, more| {
+        more.extend(creds);
+        change(doc)
+    })
+}
+
+/// `edit_config` for changes that decide under the lock which credentials to store
+/// (onboard's "no gateway token yet → generate one"): `change` runs with config.toml
+/// and, when `lock_credentials`, credentials.toml locked, so what it reads on disk is
+/// what the write replaces; it may push credentials (only when `lock_credentials`).
+pub fn edit_config_deciding<T>(
+    env: &Environment,
+    opts: &LoadOptions,
+    dry_run: bool,
+    lock_credentials: bool,
+    change: impl FnOnce(&mut DocumentMut, &mut Vec<NewCredential>) -> Result<T, Failure>,
+) -> Result<(T, Applied), Failure> {
     let paths = Paths::resolve(env, opts.profile.as_deref()).map_err(|e| Failure::usage(e.0))?;
-    let cred_lock = if creds.is_empty() {
+    let cred_lock = if !lock_credentials {
         None
     } else {
         Some(safe_write::lock(Target::secret(
@@ -137,7 +155,13 @@ pub fn edit_config<T>(
     let mut doc: DocumentMut = base
         .parse()
         .map_err(|_| Failure::error("config.toml does not parse"))?;
-    let value = change(&mut doc)?;
+    let mut creds = Vec::new();
+    let value = change(&mut doc, &mut creds)?;
+    if cred_lock.is_none() && !creds.is_empty() {
+        return Err(Failure::error(
+            "internal: credentials added to an edit that did not lock credentials.toml",
+        ));
+    }
     let new_text = doc.to_string();
     let mut applied = Applied {
         config: config_lock.real_path.clone(),
@@ -211,15 +235,43 @@ pub fn edit_config<T>(
         return Ok((value, applied));
     }
 
-    if let (Some(lock), Some(text)) = (&cred_lock, &new_cred_text) {
-        lock.commit(text)?;
+    // All-or-nothing: both files are prepared (backups, temp files written and
+    // fsynced) before either is renamed into place, so a full disk fails before
+    // anything changed; only a failed second rename needs an undo.
+    let cred_prepared = match (&cred_lock, &new_cred_text) {
+        (Some(lock), Some(text)) => lock.prepare(text.as_bytes())?,
+        _ => None,
+    };
+    let config_prepared = if applied.changed {
+        config_lock.prepare(new_text.as_bytes())?
+    } else {
+        None
+    };
+    let cred_backup = cred_prepared.as_ref().and_then(|p| p.backup().cloned());
+    if let Some(p) = cred_prepared {
+        p.persist()?;
     }
     if applied.changed {
-        match config_lock.commit(&new_text) {
-            Ok(w) => applied.backup = w.backup,
+        let persisted = match config_prepared {
+            Some(p) => p.persist().map(|w| w.backup),
+            None => Ok(None),
+        };
+        match persisted {
+            Ok(backup) => applied.backup = backup,
             Err(e) => {
-                if let (Some(lock), Some(_)) = (&cred_lock, &new_cred_text) {
-                    let _ = lock.restore_before();
+                if let (Some(lock), Some(_)) = (&cred_lock, &new_cred_text)
+                    && let Err(undo) = lock.restore_before()
+                {
+                    return Err(Failure::error(format!(
+                        "{e}\nand the change to {} could not be undone ({undo}): it holds the new content; the old one is in {}",
+                        lock.real_path.display(),
+                        cred_backup
+                            .as_ref()
+                            .map(|b| b.display().to_string())
+                            .unwrap_or_else(|| {
+                                "no backup (the file did not exist before; delete it)".into()
+                            })
+                    )));
                 }
                 return Err(e.into());
             }
