@@ -218,10 +218,7 @@ fn value_file_and_stdin() {
         f.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let r = sb.run_stdin(
-        &["config", "set", "agents.defaults.model.primary", "--stdin"],
-        Some("moonshot/kimi-k2.5\n"),
-    );
+    let r = sb.set_stdin("agents.defaults.model.primary", "moonshot/kimi-k2.5\n");
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(
         sb.run(&["config", "get", "agents.defaults.model.primary"])
@@ -235,15 +232,7 @@ fn secrets_go_to_credentials_with_0600() {
     let sb = Sandbox::new();
     sb.write_config(COMMENTED);
     let key = "sk-TESTKEYTESTKEYTESTKEY0123456789";
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.moonshot.api_key",
-            "--stdin",
-        ],
-        Some(key),
-    );
+    let r = sb.set_stdin("models.providers.moonshot.api_key", key);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(!r.all().contains("TESTKEY"));
     assert!(
@@ -254,10 +243,7 @@ fn secrets_go_to_credentials_with_0600() {
     assert_eq!(mode_of(&creds), 0o600);
     // A home clawctl creates is 0700.
     let fresh = Sandbox::new();
-    let r = fresh.run_stdin(
-        &["config", "set", "gateway.auth.token", "--stdin"],
-        Some("tok-0123456789abcdef0123"),
-    );
+    let r = fresh.set_stdin("gateway.auth.token", "tok-0123456789abcdef0123");
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(mode_of(&fresh.clawctl_home()), 0o700);
     assert_eq!(

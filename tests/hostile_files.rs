@@ -137,14 +137,9 @@ fn write_path_errors_name_line_and_column() {
         "[profiles.\"zai:default\"\nprovider = \"zai\"\n",
     )
     .unwrap();
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.openai.api_key",
-            "--stdin",
-        ],
-        Some("sk-proj-x0123456789abcdefghijklmnopqrstu"),
+    let r = sb.set_stdin(
+        "models.providers.openai.api_key",
+        "sk-proj-x0123456789abcdefghijklmnopqrstu",
     );
     assert_eq!(r.code, 1);
     assert!(

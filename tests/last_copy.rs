@@ -38,15 +38,7 @@ fn creds(sb: &Sandbox) -> String {
 /// A stored openai:default key, then a config that types another key literally.
 fn stored_and_literal(sb: &Sandbox) {
     sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n");
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.openai.api_key",
-            "--stdin",
-        ],
-        Some(STORED),
-    );
+    let r = sb.set_stdin("models.providers.openai.api_key", STORED);
     assert_eq!(r.code, 0, "{}", r.all());
     sb.write_config(&format!(
         "[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"{LITERAL}\"\n"
@@ -133,15 +125,7 @@ fn import_merge_keeps_a_stored_key_that_a_bundle_replaces() {
     // Machine A stores LITERAL as openai:default and exports it.
     let a = Sandbox::new();
     a.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n");
-    let r = a.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.openai.api_key",
-            "--stdin",
-        ],
-        Some(LITERAL),
-    );
+    let r = a.set_stdin("models.providers.openai.api_key", LITERAL);
     assert_eq!(r.code, 0, "{}", r.all());
     let bundle = a.dir.path().join("bundle.json");
     let r = a.run(&[

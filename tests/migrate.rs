@@ -456,15 +456,7 @@ fn credentials_backups_restore_without_showing_a_secret() {
     let first = "sk-first-key-0123456789abcdefghij";
     let second = "sk-second-key-0123456789abcdefghij";
     for key in [first, second] {
-        let r = sb.run_stdin(
-            &[
-                "config",
-                "set",
-                "models.providers.moonshot.api_key",
-                "--stdin",
-            ],
-            Some(key),
-        );
+        let r = sb.set_stdin("models.providers.moonshot.api_key", key);
         assert_eq!(r.code, 0, "{}", r.all());
     }
     let list = sb.json(&["backups", "list", "--json"]);

@@ -72,9 +72,9 @@ fn doctor_checks_the_gateway_token_and_env_file_permissions() {
 #[test]
 fn env_vars_keys_are_stored_as_credentials() {
     let sb = Sandbox::new();
-    let r = sb.run_stdin(
-        &["config", "set", "env.vars.MOONSHOT_API_KEY", "--stdin"],
-        Some("sk-ENVVARENVVAR0123456789abcdefgh"),
+    let r = sb.set_stdin(
+        "env.vars.MOONSHOT_API_KEY",
+        "sk-ENVVARENVVAR0123456789abcdefgh",
     );
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(

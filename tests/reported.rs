@@ -282,14 +282,9 @@ fn write_path_errors_carry_line_and_column() {
         "[profiles.\"zai:default\"\nprovider = \"zai\"\n",
     )
     .unwrap();
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.openai.api_key",
-            "--stdin",
-        ],
-        Some("sk-proj-x0123456789abcdefghijklmnopqrstu"),
+    let r = sb.set_stdin(
+        "models.providers.openai.api_key",
+        "sk-proj-x0123456789abcdefghijklmnopqrstu",
     );
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("at line 1, column"), "{}", r.stderr);
@@ -575,14 +570,9 @@ fn reinstall_keeps_the_gateway_token_and_warns_when_another_copy_takes_over() {
         &sb,
         "Environment=CLAWCTL_GATEWAY_TOKEN=tok-unit-0123456789abcdefghij\nEnvironment=OPENAI_API_KEY=sk-proj-UNITUNIT0000000000000000000000000000000\n",
     );
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.openai.api_key",
-            "--stdin",
-        ],
-        Some("sk-proj-STORESTORE000000000000000000000000000000"),
+    let r = sb.set_stdin(
+        "models.providers.openai.api_key",
+        "sk-proj-STORESTORE000000000000000000000000000000",
     );
     assert_eq!(r.code, 0, "{}", r.all());
     sb.write_config("[meta]\nversion = 1\n[agents.defaults.model]\nprimary = \"openai/gpt-5\"\n[models.providers.openai]\napi_key = \"${OPENAI_API_KEY}\"\n[gateway.auth]\nmode = \"token\"\n");
@@ -610,10 +600,7 @@ fn reinstall_keeps_the_gateway_token_and_warns_when_another_copy_takes_over() {
 fn copies_of_the_gateway_token_that_differ_are_named_with_the_winner() {
     let mut sb = Sandbox::new();
     sb.write_config("[meta]\nversion = 1\n[gateway.auth]\nmode = \"token\"\n");
-    let r = sb.run_stdin(
-        &["config", "set", "gateway.auth.token", "--stdin"],
-        Some("tok-STORED-0123456789abcdefghij"),
-    );
+    let r = sb.set_stdin("gateway.auth.token", "tok-STORED-0123456789abcdefghij");
     assert_eq!(r.code, 0, "{}", r.all());
     // A second copy in the home .env, another in the shell.
     std::fs::write(
@@ -688,14 +675,9 @@ fn a_write_the_service_does_not_read_ends_with_a_warning_and_the_fix() {
         r.stderr
     );
     // A secret: credentials.toml is named too, with the service's own.
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.openai.api_key",
-            "--stdin",
-        ],
-        Some("sk-proj-0123456789abcdefghijklmnopqrstuvwxyz"),
+    let r = sb.set_stdin(
+        "models.providers.openai.api_key",
+        "sk-proj-0123456789abcdefghijklmnopqrstuvwxyz",
     );
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(

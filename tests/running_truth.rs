@@ -15,15 +15,7 @@ fn config(port: u16) -> String {
 }
 
 fn set_key(sb: &Sandbox, key: &str) {
-    let r = sb.run_stdin(
-        &[
-            "config",
-            "set",
-            "models.providers.moonshot.api_key",
-            "--stdin",
-        ],
-        Some(key),
-    );
+    let r = sb.set_stdin("models.providers.moonshot.api_key", key);
     assert_eq!(r.code, 0, "{}", r.all());
 }
 

@@ -78,22 +78,9 @@ impl fmt::Display for Dialect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Platform;
-    use std::collections::BTreeMap;
-    use std::path::PathBuf;
 
     fn env(vars: &[(&str, &str)]) -> Environment {
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Environment::from_parts(
-            vars,
-            Some(PathBuf::from("/home/u")),
-            PathBuf::from("/"),
-            Platform::Linux,
-            "test",
-        )
+        Environment::for_test(vars, "/home/u", "/")
     }
 
     #[test]

@@ -86,6 +86,20 @@ impl Environment {
         }
     }
 
+    /// A Linux environment for unit tests: these variables, this home and cwd.
+    #[cfg(test)]
+    pub(crate) fn for_test(vars: &[(&str, &str)], home: &str, cwd: &str) -> Environment {
+        Environment::from_parts(
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            Some(PathBuf::from(home)),
+            PathBuf::from(cwd),
+            Platform::Linux,
+            "test",
+        )
+    }
+
     /// An environment from explicit parts (tests, service views).
     pub fn from_parts(
         vars: BTreeMap<String, String>,

@@ -202,19 +202,9 @@ pub fn legacy_homes(env: &Environment) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Platform;
-    use std::collections::BTreeMap;
 
     fn env(vars: &[(&str, &str)]) -> Environment {
-        Environment::from_parts(
-            vars.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
-            Some(PathBuf::from("/h")),
-            PathBuf::from("/cwd"),
-            Platform::Linux,
-            "test",
-        )
+        Environment::for_test(vars, "/h", "/cwd")
     }
 
     #[test]

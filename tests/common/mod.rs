@@ -106,6 +106,12 @@ impl Sandbox {
         s
     }
 
+    /// `clawctl config set KEY --stdin` with `value` on standard input (how secrets
+    /// are set without ever being on the command line).
+    pub fn set_stdin(&self, key: &str, value: &str) -> Run {
+        self.run_stdin(&["config", "set", key, "--stdin"], Some(value))
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let r = self.run(args);
         serde_json::from_str(&r.stdout)

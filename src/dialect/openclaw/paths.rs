@@ -446,21 +446,10 @@ fn parse_int_prefix(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Platform;
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeSet;
 
     fn env(vars: &[(&str, &str)]) -> Environment {
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Environment::from_parts(
-            vars,
-            Some(PathBuf::from("/home/u")),
-            PathBuf::from("/work"),
-            Platform::Linux,
-            "test",
-        )
+        Environment::for_test(vars, "/home/u", "/work")
     }
 
     fn fs(paths: &[&str]) -> impl Fn(&Path) -> bool {
